@@ -1,0 +1,53 @@
+/* app.h — the server's shared state. Built once at start-up, read-only
+ * afterwards except for the counters, which are atomic or locked. */
+#ifndef CIVICARD_APP_H
+#define CIVICARD_APP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "metrics.h"
+#include "pool.h"
+#include "template.h"
+
+struct static_file {
+	char *name;                  /* "style.css" */
+	char *data;
+	size_t len;
+	const char *type;
+	char etag[40];
+};
+
+struct app {
+	struct config cfg;
+	char public_url[512];
+	struct tpl_set *tpl;
+	struct static_file *statics;
+	size_t nstatics;
+	struct metrics *metrics;
+	const char **route_methods;  /* for metrics labels */
+	const char **route_patterns;
+	struct throttle *throttle_user;
+	struct throttle *throttle_addr;
+	struct pool *pool;
+	uint8_t prelogin_key[32];
+	void *daemon;                /* struct MHD_Daemon */
+	atomic_int inflight;
+};
+
+/* Load templates/static/ into memory. 0 or -1 (reason logged). */
+int static_load(struct app *app, const char *templates_dir);
+void static_free(struct app *app);
+const struct static_file *static_find(const struct app *app, const char *name);
+
+/* Start serving; returns when SIGINT or SIGTERM arrives and every request
+ * in flight is answered. 0 on a clean stop, -1 when it could not start. */
+int server_run(struct app *app);
+
+/* Language for a page: ?lang=, then the lang cookie, then Accept-Language. */
+const char *choose_language(const struct app *app, const char *query, const char *cookie,
+			    const char *accept_language);
+
+#endif

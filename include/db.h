@@ -1,0 +1,64 @@
+/* db.h — the SQLite store: one connection per thread, numbered migrations,
+ * and every SQL statement of the service named in one enum.
+ *
+ * The SQL text itself lives in src/store/sql.c and nowhere else. */
+#ifndef CIVICARD_DB_H
+#define CIVICARD_DB_H
+
+#include <sqlite3.h>
+
+struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct migration db_migrations[];   /* generated from migrations/ */
+extern const int db_migration_count;
+
+enum stmt {
+	STMT_USER_INSERT,
+	STMT_USER_BY_NAME,
+	STMT_USER_SET_PASSWORD,
+	STMT_ADMIN_COUNT,
+	STMT_SESSION_INSERT,
+	STMT_SESSION_LOOKUP,
+	STMT_SESSION_DELETE,
+	STMT_SESSION_DELETE_EXPIRED,
+	STMT_SESSION_DELETE_USER_OTHERS,
+	STMT_AUDIT_LAST,
+	STMT_AUDIT_INSERT,
+	STMT_AUDIT_ALL,
+	STMT__COUNT
+};
+extern const char *const db_sql[STMT__COUNT];
+
+struct db;
+
+/* Open (creating if needed) the database at path and set the connection's
+ * pragmas (WAL, busy timeout, foreign keys). 0 or -1 (reason logged). */
+int db_open(const char *path, struct db **ret);
+void db_close(struct db *db);                  /* accepts NULL */
+sqlite3 *db_handle(struct db *db);
+
+/* Apply every pending migration, each in its own transaction with its
+ * PRAGMA user_version bump. 0 or -1. */
+int db_migrate(struct db *db);
+/* The schema version in the file and the one this binary expects. */
+int db_schema_version(struct db *db);
+int db_latest_version(void);
+
+/* The statement, prepared on first use and then reused; reset and with
+ * its bindings cleared. NULL on failure (logged). Owned by the db. */
+sqlite3_stmt *db_stmt(struct db *db, enum stmt which);
+
+/* Transactions: BEGIN IMMEDIATE for anything that writes. 0 or -1. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Server threads: each gets its own connection to the same file, opened
+ * on first use and closed when the thread ends. */
+int db_thread_setup(const char *path);        /* once, before threads start */
+struct db *db_thread(void);                   /* NULL on failure */
+
+#endif

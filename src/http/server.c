@@ -1,0 +1,612 @@
+/* server.c — libmicrohttpd set-up and the life of one request.
+ *
+ * A request goes: on_access (first call) → begin(): header checks, route,
+ * body limit, identity → body collected → dispatch(): form/CSRF, then the
+ * handler, inline or on a worker thread (ROUTE_SLOW, connection suspended)
+ * → send_response(): security headers, metrics, access log → on_completed(): freed.
+ * Route table: routes.c. Handlers: api_*.c, ui_*.c. */
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ST_NEW, ST_BODY, ST_DISCARD, ST_QUEUED, ST_READY, ST_SENT };
+
+/* An over-long body up to this size is read and dropped before the 413. */
+#define DISCARD_MAX (16u * 1024 * 1024)
+
+static const char csp[] =
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+	"connect-src 'self'; font-src 'self'; media-src 'self' blob:; manifest-src 'self'; "
+	"worker-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- reading the request ---- */
+
+const char *req_query(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+struct header_count {
+	int content_length;
+	int transfer_encoding;
+	int host;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *c = cls;
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Content-Length") == 0)
+		c->content_length++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+		c->transfer_encoding++;
+	else if (strcasecmp(key, "Host") == 0)
+		c->host++;
+	return MHD_YES;
+}
+
+static void client_address(struct request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(req->client_addr, sizeof req->client_addr, "unknown");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, req->client_addr, sizeof req->client_addr);
+		req->client_loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, req->client_addr, sizeof req->client_addr);
+		req->client_loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+				       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+					in6->sin6_addr.s6_addr[12] == 127);
+	}
+}
+
+static int wants_html(struct request *req)
+{
+	if (strncmp(req->path, "/api/", 5) == 0)
+		return 0;
+	const char *accept = req_header(req, MHD_HTTP_HEADER_ACCEPT);
+	return accept && strstr(accept, "text/html");
+}
+
+/* An error in the shape the client reads: JSON for the API and for
+ * programs, a page for browsers. */
+static void fail(struct request *req, int status, const char *code, const char *message)
+{
+	if (req->conn && wants_html(req)) {
+		json_t *ctx = page_context(req);
+		char flag[16];
+		snprintf(flag, sizeof flag, "is_%d", status);
+		json_object_set_new(ctx, "status", json_integer(status));
+		json_object_set_new(ctx, flag, json_true());
+		resp_page(req, status, "error", ctx);
+		return;
+	}
+	resp_error(req, status, code, message);
+}
+
+/* ---- identity ---- */
+
+static void identify(struct request *req, const char *secret, int web)
+{
+	struct db *db;
+	if (!secret || strlen(secret) != SECRET_CHARS - 1 || !(db = db_thread()))
+		return;
+	secret_hash(secret, req->session_hash);
+	struct session s;
+	if (session_lookup(db, req->session_hash, (int64_t)time(NULL), &s) == 0 && s.web == web) {
+		req->session = s;
+		req->authenticated = 1;
+	}
+}
+
+static const char *bearer(const char *authorization)
+{
+	if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+		return NULL;
+	return authorization + 7;
+}
+
+/* 1 when a response has been decided. */
+static int check_identity(struct request *req)
+{
+	const struct route *r = req->route;
+	unsigned f = r->flags;
+	if (f & (ROUTE_API_AUTH | ROUTE_OPT_AUTH)) {
+		identify(req, bearer(req->authorization), 0);
+		if ((f & ROUTE_API_AUTH) && !req->authenticated) {
+			resp_error(req, 401, "unauthorized", "log in and send Authorization: Bearer <token>");
+			resp_header(req, "WWW-Authenticate", "Bearer");
+			return 1;
+		}
+		if (!req->authenticated)
+			return 0;
+		if (r->roles && !(req->session.role & r->roles)) {
+			resp_error(req, 403, "forbidden", "your role may not do this");
+			return 1;
+		}
+		if (req->session.must_change_password && !(f & ROUTE_FIRST_PASS)) {
+			resp_error(req, 403, "password_change_required",
+				   "change the one-time password first: POST /api/v1/password");
+			return 1;
+		}
+	}
+	if (f & ROUTE_WEB_AUTH) {
+		identify(req, req->cookie_session, 1);
+		if (!req->authenticated) {
+			resp_redirect(req, "/login");
+			return 1;
+		}
+		if (req->session.must_change_password && !(f & ROUTE_FIRST_PASS)) {
+			resp_redirect(req, "/password");
+			return 1;
+		}
+		if (r->roles && !(req->session.role & r->roles)) {
+			fail(req, 403, "forbidden", "your role may not do this");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- the life of a request ---- */
+
+static size_t body_limit(const struct request *req)
+{
+	if (req->route && req->route->body_limit)
+		return req->route->body_limit;
+	return req->app->cfg.body_limit;
+}
+
+/* First call: everything that can be decided from the headers.
+ * Returns 1 when a response has been decided. */
+static int begin(struct request *req, const char *method)
+{
+	struct app *app = req->app;
+	struct header_count hc = { 0 };
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &hc);
+	if (hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) ||
+	    hc.transfer_encoding > 1) {
+		resp_error(req, 400, "bad_request", "conflicting Content-Length or Transfer-Encoding");
+		return 1;
+	}
+
+	char allow[64];
+	int idx = router_match(routes, route_count, method, req->path, req->params, allow, sizeof allow);
+	if (idx == ROUTE_NONE) {
+		fail(req, 404, "not_found", "no such resource");
+		return 1;
+	}
+	if (idx == ROUTE_BAD_METHOD) {
+		fail(req, 405, "method_not_allowed", "this resource does not accept that method");
+		resp_header(req, "Allow", "%s", allow);
+		return 1;
+	}
+	req->route = &routes[idx];
+	req->route_index = idx;
+
+	const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno || *end || end == cl) {
+			resp_error(req, 400, "bad_request", "malformed Content-Length");
+			return 1;
+		}
+		if (n > body_limit(req)) {
+			resp_error(req, 413, "payload_too_large", "the request body is too large");
+			/* Answer at once when the client waits for 100 Continue or
+			 * the body is huge; otherwise read and drop it first, so a
+			 * client that sends everything before reading still gets
+			 * the 413 rather than a reset connection. */
+			const char *expect = req_header(req, MHD_HTTP_HEADER_EXPECT);
+			if ((expect && strcasecmp(expect, "100-continue") == 0) || n > DISCARD_MAX)
+				return 1;
+			req->state = ST_DISCARD;
+			return 0;
+		}
+	}
+
+	req->authorization = dup_or_null(req_header(req, MHD_HTTP_HEADER_AUTHORIZATION));
+	req->cookie_session = dup_or_null(MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
+								      "civicard_session"));
+	req->cookie_prelogin = dup_or_null(MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
+								       "civicard_login"));
+	if (strncmp(req->path, "/api/", 5) != 0) {
+		const char *q = req_query(req, "lang");
+		req->lang = choose_language(app, q,
+					    MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "lang"),
+					    req_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+		if (q && strcmp(q, req->lang) == 0)
+			req->set_lang = req->lang;
+	}
+	return check_identity(req);
+}
+
+static int csrf_ok(struct request *req)
+{
+	const char *sent = form_get(&req->form, "csrf");
+	if (!sent)
+		return 0;
+	char expect[sizeof req->session.csrf];
+	if (req->route->flags & ROUTE_PRELOGIN) {
+		if (!req->cookie_prelogin || strlen(req->cookie_prelogin) != SECRET_CHARS - 1)
+			return 0;
+		app_prelogin_token(req->app, req->cookie_prelogin, expect);
+	} else {
+		if (!req->authenticated || !req->session.csrf[0])
+			return 0;
+		snprintf(expect, sizeof expect, "%s", req->session.csrf);
+	}
+	size_t n = strlen(expect);
+	return strlen(sent) == n && sodium_memcmp(sent, expect, n) == 0;
+}
+
+static void run_handler(void *arg)
+{
+	struct request *req = arg;
+	req->route->handler(req);
+	req->state = ST_READY;
+	if (req->route->flags & ROUTE_SLOW)
+		MHD_resume_connection(req->conn);
+}
+
+/* The whole body is here: parse forms, check CSRF, run the handler. */
+static void dispatch(struct request *req)
+{
+	const struct route *r = req->route;
+	if (r->flags & ROUTE_FORM) {
+		if (form_parse(req->body.data ? req->body.data : "", req->body.len, &req->form) < 0) {
+			fail(req, 400, "bad_request", "the form could not be read");
+			req->state = ST_READY;
+			return;
+		}
+		if (!csrf_ok(req)) {
+			if (r->flags & ROUTE_PRELOGIN)
+				resp_redirect(req, "/login?expired=1");
+			else
+				fail(req, 403, "csrf_failed", "the form expired; reload the page and try again");
+			req->state = ST_READY;
+			return;
+		}
+	}
+	if (!(r->flags & ROUTE_SLOW)) {
+		run_handler(req);
+		return;
+	}
+	req->state = ST_QUEUED;
+	MHD_suspend_connection(req->conn);
+	if (pool_submit(req->app->pool, run_handler, req) < 0) {
+		resp_error(req, 503, "busy", "the server is busy; try again in a moment");
+		resp_header(req, "Retry-After", "2");
+		req->state = ST_READY;
+		MHD_resume_connection(req->conn);
+	}
+}
+
+static void add_security_headers(struct MHD_Response *mr, const struct request *req)
+{
+	MHD_add_response_header(mr, "Content-Security-Policy", csp);
+	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+	MHD_add_response_header(mr, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(mr, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(mr, "Permissions-Policy", "camera=(self), microphone=(), geolocation=()");
+	if (req->tls)
+		MHD_add_response_header(mr, "Strict-Transport-Security", "max-age=31536000");
+}
+
+static enum MHD_Result send_response(struct request *req)
+{
+	struct response *rs = &req->resp;
+	struct MHD_Response *mr = MHD_create_response_from_buffer(
+		rs->len, rs->body, rs->body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+	if (!mr)
+		return MHD_NO;
+	if (!rs->body_static)
+		rs->body = NULL;        /* MHD owns it now */
+	if (rs->content_type)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL,
+				rs->cache_control ? rs->cache_control : "no-store");
+	add_security_headers(mr, req);
+	if (req->set_lang) {
+		char c[64];
+		snprintf(c, sizeof c, "lang=%s; Path=/; Max-Age=31536000; SameSite=Lax", req->set_lang);
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, c);
+	}
+	for (int i = 0; i < rs->nheaders; i++)
+		MHD_add_response_header(mr, rs->headers[i].name, rs->headers[i].value);
+	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)rs->status, mr);
+	MHD_destroy_response(mr);
+	req->state = ST_SENT;
+
+	uint64_t ns = now_ns() - req->start_ns;
+	metrics_observe(req->app->metrics, req->route ? req->route_index : -1, rs->status, ns);
+	if (req->app->cfg.access_log)
+		log_msg(LOG_INFO, "http", "%s %s %d %.2fms", req->method,
+			req->route ? req->route->pattern : "-", rs->status, (double)ns / 1e6);
+	return r;
+}
+
+static void request_free(struct request *req)
+{
+	if (!req)
+		return;
+	free(req->path);
+	buf_free(&req->body);
+	form_free(&req->form);
+	free(req->resp.body && !req->resp.body_static ? req->resp.body : NULL);
+	for (int i = 0; i < req->resp.nheaders; i++)
+		free(req->resp.headers[i].value);
+	free(req->authorization);
+	free(req->cookie_session);
+	free(req->cookie_prelogin);
+	sodium_memzero(&req->session, sizeof req->session);
+	free(req);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct app *app = cls;
+	struct request *req = *con_cls;
+	(void)version;
+
+	if (!req) {
+		req = calloc(1, sizeof *req);
+		if (!req)
+			return MHD_NO;
+		req->app = app;
+		req->conn = conn;
+		req->start_ns = now_ns();
+		req->resp.status = 500;
+		req->route_index = -1;
+		req->lang = tpl_default_lang(app->tpl);
+		snprintf(req->method, sizeof req->method, "%s", strlen(method) < 8 ? method : "OTHER");
+		req->path = strdup(url);
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
+		req->tls = ci && ci->protocol != 0 && app->cfg.tls_cert;
+		*con_cls = req;
+		atomic_fetch_add(&app->inflight, 1);
+		if (!req->path)
+			return MHD_NO;
+		client_address(req);
+		req->state = ST_BODY;   /* begin() may make it ST_DISCARD */
+		if (begin(req, method))
+			return send_response(req);
+		return MHD_YES;
+	}
+
+	switch (req->state) {
+	case ST_READY:
+		return send_response(req);
+	case ST_QUEUED:
+	case ST_SENT:
+		return MHD_YES;
+	default:
+		break;
+	}
+
+	if (req->state == ST_DISCARD) {
+		if (*upload_data_size) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return send_response(req);
+	}
+
+	if (*upload_data_size) {
+		if (req->body.len + *upload_data_size > body_limit(req)) {
+			/* Only a chunked body gets here (Content-Length was checked):
+			 * a response cannot be queued mid-body, so hang up. */
+			log_warn("request body over %zu bytes without Content-Length: closing",
+				 body_limit(req));
+			return MHD_NO;
+		}
+		if (buf_append(&req->body, upload_data, *upload_data_size) < 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	dispatch(req);
+	if (req->state == ST_READY)
+		return send_response(req);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct app *app = cls;
+	(void)conn;
+	(void)toe;
+	struct request *req = *con_cls;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	request_free(req);
+	atomic_fetch_sub(&app->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	vsnprintf(line, sizeof line, fmt, ap);
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_msg(LOG_WARN, "microhttpd", "%s", line);
+}
+
+/* ---- starting and stopping ---- */
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, n);
+	int bad = ferror(f) || b.failed;
+	fclose(f);
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
+
+int server_run(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
+	char port[8];
+	snprintf(port, sizeof port, "%u", cfg->listen_port);
+	int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+	if (gai != 0) {
+		log_error("cannot listen on \"%s\": %s", cfg->listen_host, gai_strerror(gai));
+		return -1;
+	}
+
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	char *cert = NULL, *key = NULL;
+	if (cfg->tls_cert) {
+		cert = read_file(cfg->tls_cert);
+		key = read_file(cfg->tls_key);
+		if (!cert || !key) {
+			log_error("cannot read the TLS certificate or key");
+			free(cert);
+			free(key);
+			freeaddrinfo(ai);
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+	}
+
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE" },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_access, app,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+		MHD_OPTION_ARRAY, cfg->tls_cert ? tls_opts : &tls_opts[3],
+		MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!d) {
+		log_error("cannot listen on %s:%u (in use, or not an address of this machine?)",
+			  cfg->listen_host, cfg->listen_port);
+		free(cert);
+		free(key);
+		return -1;
+	}
+	app->daemon = d;
+
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned bound = di ? di->port : cfg->listen_port;
+	int v6 = strchr(cfg->listen_host, ':') != NULL;
+	if (!cfg->public_url)
+		snprintf(app->public_url, sizeof app->public_url, "%s://%s%s%s:%u",
+			 cfg->tls_cert ? "https" : "http", v6 ? "[" : "", cfg->listen_host,
+			 v6 ? "]" : "", bound);
+	printf("civicard: listening on %s://%s%s%s:%u\n", cfg->tls_cert ? "https" : "http",
+	       v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", bound);
+	fflush(stdout);
+	log_info("listening on port %u with %u threads and %u workers", bound, cfg->threads,
+		 cfg->workers);
+
+	/* Wait for a signal; tidy expired sessions once a minute meanwhile. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	struct timespec minute = { 60, 0 };
+	int sig;
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &minute);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		struct db *db = db_thread();
+		if (db)
+			session_delete_expired(db, (int64_t)time(NULL));
+	}
+	log_info("signal %d: no new connections; finishing requests in flight", sig);
+
+	MHD_socket lfd = MHD_quiesce_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	for (int i = 0; i < 300 && atomic_load(&app->inflight) > 0; i++) {
+		struct timespec tenth = { 0, 100000000 };
+		nanosleep(&tenth, NULL);
+	}
+	if (atomic_load(&app->inflight) > 0)
+		log_warn("%d requests still open after 30 s; closing them", atomic_load(&app->inflight));
+	pool_stop(app->pool);    /* runs what is queued, resuming its connections */
+	app->pool = NULL;
+	MHD_stop_daemon(d);
+	app->daemon = NULL;
+	free(cert);
+	free(key);
+	log_info("stopped");
+	return 0;
+}

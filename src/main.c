@@ -1,0 +1,441 @@
+/* main.c — the civicard command line: serve, user add, check, and the
+ * sub-commands still to come. Exit status: 0 done, 1 failed, 2 usage. */
+#include "app.h"
+#include "audit.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "login.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef CIVICARD_VERSION
+#define CIVICARD_VERSION "dev"
+#endif
+#ifndef CIVICARD_DATADIR
+#define CIVICARD_DATADIR "/usr/local/share/civicard"
+#endif
+
+static const char usage[] =
+	"usage: civicard COMMAND [--data DIR] [options]\n"
+	"\n"
+	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
+	"        [--threads N] [--workers N] [--templates DIR] [--quiet]\n"
+	"                      run the service (default 127.0.0.1:8080)\n"
+	"  user add NAME --role admin|clerk|auditor\n"
+	"                      create a staff account; the password is one line on stdin\n"
+	"  check               check the data folder, database and audit chain\n"
+	"  keys rotate | purge --expired | purge --everything --yes |\n"
+	"  backup FILE | restore FILE\n"
+	"                      not yet available in this version\n"
+	"\n"
+	"--data DIR: the data folder (default ./var, or $CIVICARD_DATA).\n";
+
+static int usage_error(const char *what)
+{
+	fprintf(stderr, "civicard: %s\n%s", what, usage);
+	return 2;
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "civicard: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* ---- the data folder ---- */
+
+static int db_path(const char *data_dir, char out[PATH_MAX])
+{
+	return (size_t)snprintf(out, PATH_MAX, "%s/civicard.db", data_dir) < PATH_MAX ? 0 : -1;
+}
+
+/* Create (mode 0700) and migrate the data folder; opens the database. */
+static int data_open(const char *data_dir, struct db **ret)
+{
+	char path[PATH_MAX];
+	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST)
+		return fail("cannot create the data folder \"%s\"", data_dir);
+	struct stat st;
+	if (stat(data_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail("\"%s\" is not a folder", data_dir);
+	if (st.st_mode & 077)
+		return fail("the data folder \"%s\" is open to other users: run chmod 700 on it",
+			    data_dir);
+	if (db_path(data_dir, path) < 0)
+		return fail("the data folder path \"%s\" is too long", data_dir);
+	struct db *db;
+	if (db_open(path, &db) < 0)
+		return fail("cannot open the database in \"%s\"", data_dir);
+	if (db_migrate(db) < 0) {
+		db_close(db);
+		return fail("cannot bring the database in \"%s\" up to date", data_dir);
+	}
+	*ret = db;
+	return 0;
+}
+
+/* ---- serve ---- */
+
+static int parse_listen(const char *s, struct config *c)
+{
+	const char *colon;
+	size_t hostlen;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		hostlen = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		hostlen = (size_t)(colon - s);
+	}
+	if (hostlen == 0 || hostlen >= sizeof c->listen_host)
+		return -1;
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
+		return -1;
+	memcpy(c->listen_host, s, hostlen);
+	c->listen_host[hostlen] = '\0';
+	c->listen_port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_count(const char *s, unsigned max, unsigned *ret)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || (unsigned long)v > max)
+		return -1;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* templates/ next to the binary's source tree, else the installed copy. */
+static const char *find_templates(char buf[PATH_MAX])
+{
+	const char *env = getenv("CIVICARD_TEMPLATES");
+	if (env && *env)
+		return env;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			int n2 = snprintf(buf, PATH_MAX, "%s/../templates", exe);
+			if (n2 > 0 && n2 < PATH_MAX && access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return CIVICARD_DATADIR "/templates";
+}
+
+/* First start, or no administrator left: an "admin" account with a
+ * one-time password, shown once. */
+static int bootstrap_admin(struct db *db)
+{
+	struct user u;
+	int64_t admins = admin_count(db);
+	if (admins < 0)
+		return -1;
+	if (admins > 0)
+		return 0;
+	int r = user_find(db, "admin", &u);
+	if (r == 0) {
+		fprintf(stderr, "civicard: no active administrator; add one with "
+				"\"civicard user add NAME --role admin\"\n");
+		return 0;
+	}
+	if (r != -ENOENT)
+		return -1;
+	char otp[OTP_CHARS];
+	otp_new(otp);
+	if (account_create(db, "system", "admin", ROLE_ADMIN, otp, 1) < 0)
+		return -1;
+	printf("civicard: first start: created account \"admin\" with one-time password: %s\n"
+	       "civicard: it is shown only this once and must be changed at the first log-in\n",
+	       otp);
+	fflush(stdout);
+	sodium_memzero(otp, sizeof otp);
+	return 0;
+}
+
+static int cmd_serve(struct config *cfg, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--quiet") == 0) {
+			cfg->access_log = 0;
+			continue;
+		}
+		if (!v)
+			return usage_error("an option is missing its value");
+		i++;
+		if (strcmp(a, "--listen") == 0) {
+			if (parse_listen(v, cfg) < 0)
+				return usage_error("--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
+		} else if (strcmp(a, "--public-url") == 0) {
+			if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+				return usage_error("--public-url must start with http:// or https://");
+			cfg->public_url = v;
+		} else if (strcmp(a, "--tls-cert") == 0) {
+			cfg->tls_cert = v;
+		} else if (strcmp(a, "--tls-key") == 0) {
+			cfg->tls_key = v;
+		} else if (strcmp(a, "--threads") == 0) {
+			if (parse_count(v, 64, &cfg->threads) < 0)
+				return usage_error("--threads takes a number from 1 to 64");
+		} else if (strcmp(a, "--workers") == 0) {
+			if (parse_count(v, 64, &cfg->workers) < 0)
+				return usage_error("--workers takes a number from 1 to 64");
+		} else if (strcmp(a, "--templates") == 0) {
+			cfg->templates_dir = v;
+		} else {
+			return usage_error("unknown option for serve");
+		}
+	}
+	if (!cfg->tls_cert != !cfg->tls_key)
+		return usage_error("--tls-cert and --tls-key go together");
+
+	struct app app = { .cfg = *cfg };
+	struct db *db = NULL;
+	char tdir[PATH_MAX], path[PATH_MAX], err[512];
+	int status = 1;
+	const char *templates = cfg->templates_dir ? cfg->templates_dir : find_templates(tdir);
+
+	if (tpl_set_load(templates, &app.tpl, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
+		return 1;
+	}
+	if (static_load(&app, templates) < 0) {
+		fprintf(stderr, "civicard: cannot load the static files in \"%s/static\"\n", templates);
+		goto out;
+	}
+	if (data_open(cfg->data_dir, &db) != 0)
+		goto out;
+	if (bootstrap_admin(db) < 0) {
+		fprintf(stderr, "civicard: cannot create the first admin account\n");
+		goto out;
+	}
+	db_close(db);
+	db = NULL;
+	db_path(cfg->data_dir, path);
+	if (db_thread_setup(path) < 0)
+		goto out;
+
+	app.metrics = metrics_new(route_count);
+	app.route_methods = calloc(route_count, sizeof *app.route_methods);
+	app.route_patterns = calloc(route_count, sizeof *app.route_patterns);
+	app.throttle_user = throttle_new(LOGIN_USER_LIMIT, LOGIN_WINDOW);
+	app.throttle_addr = throttle_new(LOGIN_ADDR_LIMIT, LOGIN_WINDOW);
+	if (!app.metrics || !app.route_methods || !app.route_patterns || !app.throttle_user ||
+	    !app.throttle_addr)
+		goto out;
+	for (size_t i = 0; i < route_count; i++) {
+		app.route_methods[i] = routes[i].method;
+		app.route_patterns[i] = routes[i].pattern;
+	}
+	randombytes_buf(app.prelogin_key, sizeof app.prelogin_key);
+	password_set_concurrency((int)cfg->workers);
+	if (cfg->public_url)
+		snprintf(app.public_url, sizeof app.public_url, "%s", cfg->public_url);
+
+	/* Signals are taken by sigwait in server_run; every thread inherits
+	 * this mask, so none of them is interrupted. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (pool_start(cfg->workers, 256, &app.pool) < 0)
+		goto out;
+	if (server_run(&app) == 0)
+		status = 0;
+out:
+	pool_stop(app.pool);
+	db_close(db);
+	throttle_free(app.throttle_user);
+	throttle_free(app.throttle_addr);
+	metrics_free(app.metrics);
+	free(app.route_methods);
+	free(app.route_patterns);
+	static_free(&app);
+	tpl_set_free(app.tpl);
+	return status;
+}
+
+/* ---- user add ---- */
+
+static int cmd_user(struct config *cfg, int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[0], "add") != 0)
+		return usage_error("usage: civicard user add NAME --role admin|clerk|auditor");
+	const char *name = argv[1], *role_s = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			role_s = argv[++i];
+		else
+			return usage_error("unknown option for user add");
+	}
+	enum role role = role_parse(role_s);
+	if (!role)
+		return usage_error("--role must be admin, clerk or auditor");
+	if (!username_valid(name))
+		return usage_error("a user name is 1-64 of a-z 0-9 . _ - and starts with a letter or digit");
+
+	char line[PASSWORD_MAX + 3];
+	if (!fgets(line, sizeof line, stdin))
+		return fail("%s", "no password on standard input");
+	size_t n = strlen(line);
+	if (n && line[n - 1] != '\n' && !feof(stdin))
+		return fail("%s", "the password is longer than 256 bytes");
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	const char *weak = password_weakness(line);
+	if (weak) {
+		sodium_memzero(line, sizeof line);
+		return fail("the password is %s", weak);
+	}
+
+	struct db *db;
+	if (data_open(cfg->data_dir, &db) != 0)
+		return 1;
+	int r = account_create(db, "cli", name, role, line, 0);
+	sodium_memzero(line, sizeof line);
+	db_close(db);
+	if (r == -EEXIST)
+		return fail("user \"%s\" already exists", name);
+	if (r < 0)
+		return fail("cannot create user \"%s\"", name);
+	printf("civicard: user \"%s\" created with role %s\n", name, role_name(role));
+	return 0;
+}
+
+/* ---- check ---- */
+
+static int cmd_check(struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return usage_error("check takes no arguments");
+	struct stat st;
+	char path[PATH_MAX];
+	if (stat(cfg->data_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail("the data folder \"%s\" does not exist", cfg->data_dir);
+	if (st.st_mode & 077)
+		return fail("the data folder \"%s\" is open to other users: run chmod 700 on it",
+			    cfg->data_dir);
+	printf("data folder %s: ok\n", cfg->data_dir);
+	if (db_path(cfg->data_dir, path) < 0 || access(path, R_OK | W_OK) < 0)
+		return fail("no readable database in \"%s\"", cfg->data_dir);
+
+	struct db *db;
+	if (db_open(path, &db) < 0)
+		return fail("cannot open the database in \"%s\"", cfg->data_dir);
+	int status = 1;
+	int v = db_schema_version(db);
+	sqlite3_stmt *st_ic = NULL;
+	const unsigned char *ic = NULL;
+	if (v != db_latest_version()) {
+		fprintf(stderr, "civicard: database schema is %d, this version expects %d "
+				"(start the server once to migrate)\n", v, db_latest_version());
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db_handle(db), "PRAGMA integrity_check", -1, &st_ic, NULL) != SQLITE_OK ||
+	    sqlite3_step(st_ic) != SQLITE_ROW || !(ic = sqlite3_column_text(st_ic, 0)) ||
+	    strcmp((const char *)ic, "ok") != 0) {
+		fprintf(stderr, "civicard: database integrity check failed: %s\n",
+			ic ? (const char *)ic : sqlite3_errmsg(db_handle(db)));
+		goto out;
+	}
+	printf("database: ok (schema %d, integrity ok)\n", v);
+
+	int64_t entries = 0, bad = 0;
+	char why[128];
+	int r = audit_verify(db, &entries, &bad, why, sizeof why);
+	if (r < 0) {
+		fprintf(stderr, "civicard: cannot read the audit log\n");
+		goto out;
+	}
+	if (r > 0) {
+		fprintf(stderr, "civicard: audit log broken at entry %lld: %s\n", (long long)bad, why);
+		goto out;
+	}
+	printf("audit log: ok (%lld entries, chain intact)\n", (long long)entries);
+	status = 0;
+out:
+	sqlite3_finalize(st_ic);
+	db_close(db);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	umask(077);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "civicard: libsodium failed to start\n");
+		return 1;
+	}
+	struct config cfg;
+	config_defaults(&cfg);
+
+	/* --data may stand anywhere; take it out before the command sees argv. */
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--data") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("--data needs a folder");
+			cfg.data_dir = argv[++i];
+		} else if (strncmp(argv[i], "--data=", 7) == 0) {
+			cfg.data_dir = argv[i] + 7;
+		} else {
+			argv[++n] = argv[i];
+		}
+	}
+	argc = n + 1;
+	if (argc < 2)
+		return usage_error("a command is needed");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("civicard %s\n", CIVICARD_VERSION);
+		return 0;
+	}
+	if (!cfg.data_dir[0])
+		return usage_error("--data needs a folder");
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "keys") == 0 || strcmp(cmd, "purge") == 0 || strcmp(cmd, "backup") == 0 ||
+	    strcmp(cmd, "restore") == 0) {
+		fprintf(stderr, "civicard: \"%s\" is not yet available in this version\n", cmd);
+		return 1;
+	}
+	return usage_error("unknown command");
+}

@@ -1,0 +1,37 @@
+/* sql.c — every SQL statement of the service, in one place, with ?
+ * placeholders only. Schema changes go to migrations/, not here. */
+#include "db.h"
+
+const char *const db_sql[STMT__COUNT] = {
+	[STMT_USER_INSERT] =
+		"INSERT INTO users (username, role, password_hash, must_change_password, created_at)"
+		" VALUES (?, ?, ?, ?, ?)",
+	[STMT_USER_BY_NAME] =
+		"SELECT id, username, role, password_hash, must_change_password, disabled"
+		" FROM users WHERE username = ?",
+	[STMT_USER_SET_PASSWORD] =
+		"UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?",
+	[STMT_ADMIN_COUNT] =
+		"SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0",
+	[STMT_SESSION_INSERT] =
+		"INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, expires_at)"
+		" VALUES (?, ?, ?, ?, ?, ?)",
+	[STMT_SESSION_LOOKUP] =
+		"SELECT u.id, u.username, u.role, u.must_change_password, s.kind, s.csrf, s.expires_at"
+		" FROM sessions s JOIN users u ON u.id = s.user_id"
+		" WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+	[STMT_SESSION_DELETE] =
+		"DELETE FROM sessions WHERE token_hash = ?",
+	[STMT_SESSION_DELETE_EXPIRED] =
+		"DELETE FROM sessions WHERE expires_at <= ?",
+	[STMT_SESSION_DELETE_USER_OTHERS] =
+		"DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?",
+	[STMT_AUDIT_LAST] =
+		"SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+	[STMT_AUDIT_INSERT] =
+		"INSERT INTO audit_log (id, at, actor, action, subject, detail, prev_hash, hash)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[STMT_AUDIT_ALL] =
+		"SELECT id, at, actor, action, subject, detail, prev_hash, hash"
+		" FROM audit_log ORDER BY id",
+};

@@ -1,0 +1,24 @@
+/* config.c — defaults for everything the server can be told. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	const char *env = getenv("CIVICARD_DATA");
+	c->data_dir = env && *env ? env : "./var";
+	snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+	c->listen_port = 8080;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	c->threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
+	c->workers = c->threads;
+	c->connection_timeout = 30;
+	c->connection_limit = 1000;
+	c->per_ip_limit = 200;
+	c->body_limit = 64 * 1024;
+	c->access_log = 1;
+}

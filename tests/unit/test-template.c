@@ -1,0 +1,866 @@
+/* test-template.c — the template engine, its load-time checks, and the real
+ * pages in templates/ (or the folder given as argv[1]). */
+#include "template.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static const char *templates_dir = "templates";
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char EN[] =
+	"# test catalogue\n"
+	"lang.name = English\n"
+	"hello = Hello <b>&\n"
+	"two.lines = one\\ntwo\n"
+	"back.slash = a\\\\b\n";
+static const char FR[] =
+	"lang.name = Français\n"
+	"hello = Bonjour\n"
+	"two.lines = un\\ndeux\n"
+	"back.slash = a\\\\b\n";
+
+/* Load templates given as name, text, name, text, ..., NULL with the EN and
+ * FR catalogues above. Returns the set, or NULL with the reason in err. */
+static struct tpl_set *load(char *err, size_t errlen, ...)
+{
+	struct tpl_source tpls[16];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, errlen);
+	for (const char *name; n < 16 && (name = va_arg(ap, const char *));) {
+		const char *text = va_arg(ap, const char *);
+		tpls[n++] = (struct tpl_source){ name, NULL, text, strlen(text) };
+	}
+	va_end(ap);
+	struct tpl_source cats[] = {
+		{ "en", "en.txt", EN, strlen(EN) },
+		{ "fr", "fr.txt", FR, strlen(FR) },
+	};
+	struct tpl_set *set = NULL;
+	err[0] = '\0';
+	if (tpl_set_load_sources(tpls, n, cats, 2, &set, err, errlen) < 0)
+		return NULL;
+	return set;
+}
+
+/* Load a single template "main" and return its load error ("" if none). */
+static const char *load_error(const char *text)
+{
+	static char err[512];
+	struct tpl_set *set = load(err, sizeof err, "main", text, "other", "x", NULL);
+	if (set) {
+		tpl_set_free(set);
+		return "";
+	}
+	return err;
+}
+
+/* Render and return the text (from malloc(), caller frees), or NULL with
+ * the reason in err. */
+static char *render(const struct tpl_set *set, const char *name, const char *lang,
+		    const char *json, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *ctx = json_loads(json, 0, &jerr);
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+	if (!ctx) {
+		snprintf(err, errlen, "bad test JSON: %s", jerr.text);
+		return NULL;
+	}
+	err[0] = '\0';
+	if (tpl_render(set, name, lang, ctx, &out, err, errlen) == 0) {
+		buf_puts(&out, "");   /* an empty page is still a string */
+		text = buf_steal(&out, NULL);
+	}
+	buf_free(&out);
+	json_decref(ctx);
+	return text;
+}
+
+/* Render template text once with json; "ERROR: reason" on failure.
+ * The result is valid until the next call. */
+static const char *run(const char *text, const char *json)
+{
+	static char result[4096];
+	char err[512];
+	struct tpl_set *set = load(err, sizeof err, "main", text, NULL);
+	if (!set) {
+		snprintf(result, sizeof result, "LOAD ERROR: %s", err);
+		return result;
+	}
+	char *out = render(set, "main", "en", json, err, sizeof err);
+	if (out)
+		snprintf(result, sizeof result, "%s", out);
+	else
+		snprintf(result, sizeof result, "ERROR: %s", err);
+	free(out);
+	tpl_set_free(set);
+	return result;
+}
+
+#define CHECK_CONTAINS(hay, needle) do { \
+	const char *h_ = (hay), *n_ = (needle); \
+	check_count++; \
+	if (!h_ || !strstr(h_, n_)) { \
+		check_failures++; \
+		fprintf(stderr, "%s:%d: expected \"%s\" in \"%s\"\n", __FILE__, __LINE__, \
+			n_, h_ ? h_ : "(null)"); \
+	} \
+} while (0)
+
+#define CHECK_LACKS(hay, needle) do { \
+	const char *h_ = (hay), *n_ = (needle); \
+	check_count++; \
+	if (!h_ || strstr(h_, n_)) { \
+		check_failures++; \
+		fprintf(stderr, "%s:%d: did not expect \"%s\" in \"%s\"\n", __FILE__, __LINE__, \
+			n_, h_ ? h_ : "(null)"); \
+	} \
+} while (0)
+
+/* ---- values and escaping ------------------------------------------------ */
+
+TEST(test_escaping)
+{
+	CHECK_STR(run("<p>{{s}}</p>", "{\"s\": \"&<>\\\"'\"}"), "<p>&amp;&lt;&gt;&quot;&#39;</p>");
+	CHECK_STR(run("<a title=\"{{s}}\">", "{\"s\": \"\\\" onclick='x'\"}"),
+		  "<a title=\"&quot; onclick=&#39;x&#39;\">");
+	CHECK_STR(run("{{s}}", "{\"s\": \"<script>alert(1)</script>\"}"),
+		  "&lt;script&gt;alert(1)&lt;/script&gt;");
+	CHECK_STR(run("{{s}}", "{\"s\": \"Nguyễn Thị Ánh\"}"), "Nguyễn Thị Ánh");
+	/* The template's own text is written as is. */
+	CHECK_STR(run("<b class=\"x\">&amp;</b>", "{}"), "<b class=\"x\">&amp;</b>");
+	CHECK_STR(run("", "{}"), "");
+}
+
+TEST(test_scalars)
+{
+	CHECK_STR(run("{{n}}|{{neg}}|{{r}}|{{t}}|{{f}}", "{\"n\": 42, \"neg\": -7, \"r\": 1.5, \"t\": true, \"f\": false}"),
+		  "42|-7|1.5|true|false");
+	CHECK_STR(run("{{ n }}", "{\"n\": 1}"), "1");   /* spaces inside braces */
+	CHECK_STR(run("a}}b{c", "{}"), "a}}b{c");      /* stray braces are text */
+	CHECK_STR(run("{{! a comment\n over lines }}x", "{}"), "x");
+	CHECK_STR(run("{{a.b.c}}", "{\"a\": {\"b\": {\"c\": \"deep\"}}}"), "deep");
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+TEST(test_sections)
+{
+	/* array of objects: one scope per element, outer names still visible */
+	CHECK_STR(run("{{#items}}[{{name}}:{{unit}}]{{/items}}",
+		      "{\"unit\": \"kg\", \"items\": [{\"name\": \"a\"}, {\"name\": \"<b>\", \"unit\": \"g\"}]}"),
+		  "[a:kg][&lt;b&gt;:g]");
+	/* array of scalars: {{.}} is the element */
+	CHECK_STR(run("{{#xs}}<{{.}}>{{/xs}}", "{\"xs\": [\"a\", 2, \"&\"]}"), "<a><2><&amp;>");
+	/* object: rendered once with it as scope */
+	CHECK_STR(run("{{#user}}{{username}} ({{role}}){{/user}}",
+		      "{\"user\": {\"username\": \"ana\", \"role\": \"clerk\"}}"), "ana (clerk)");
+	/* an inner name shadows an outer one; a.b does not fall back outwards */
+	CHECK_STR(run("{{#o}}{{x}}{{/o}}{{x}}", "{\"x\": 1, \"o\": {\"x\": 2}}"), "21");
+	CHECK_CONTAINS(run("{{#o}}{{a.b}}{{/o}}", "{\"a\": {\"b\": 1}, \"o\": {\"a\": {}}}"), "ERROR:");
+	/* true-ish values: once, with the value as {{.}} */
+	CHECK_STR(run("{{#t}}yes{{/t}}", "{\"t\": true}"), "yes");
+	CHECK_STR(run("{{#s}}[{{.}}]{{/s}}", "{\"s\": \"ana\"}"), "[ana]");
+	CHECK_STR(run("{{#n}}[{{.}}]{{/n}}", "{\"n\": 3}"), "[3]");
+	CHECK_STR(run("{{#r}}yes{{/r}}", "{\"r\": 0.5}"), "yes");
+	CHECK_STR(run("{{#o}}yes{{/o}}", "{\"o\": {}}"), "yes");
+	/* false-ish values and missing names: skipped */
+	const char *falsy = "{\"f\": false, \"z\": null, \"e\": \"\", \"zero\": 0, \"rz\": 0.0, \"a\": []}";
+	CHECK_STR(run("{{#f}}x{{/f}}{{#z}}x{{/z}}{{#e}}x{{/e}}{{#zero}}x{{/zero}}{{#rz}}x{{/rz}}"
+		      "{{#a}}x{{/a}}{{#missing}}x{{/missing}}{{#m.n}}x{{/m.n}}.", falsy), ".");
+	/* nested sections */
+	CHECK_STR(run("{{#rows}}{{#cells}}{{.}}{{/cells}};{{/rows}}",
+		      "{\"rows\": [{\"cells\": [1, 2]}, {\"cells\": []}, {\"cells\": [3]}]}"), "12;;3;");
+	/* dotted section names */
+	CHECK_STR(run("{{#a.b}}{{c}}{{/a.b}}", "{\"a\": {\"b\": {\"c\": \"in\"}}}"), "in");
+	/* a value used as section and as text in the same template */
+	CHECK_STR(run("{{#name}}Hi {{name}}{{/name}}", "{\"name\": \"x\"}"), "Hi x");
+}
+
+TEST(test_inverted)
+{
+	const char *ctx = "{\"t\": true, \"f\": false, \"z\": null, \"e\": \"\", \"s\": \"x\", "
+			  "\"zero\": 0, \"one\": 1, \"a\": [], \"b\": [1], \"o\": {}}";
+	CHECK_STR(run("{{^t}}T{{/t}}{{^f}}F{{/f}}{{^z}}Z{{/z}}{{^e}}E{{/e}}{{^s}}S{{/s}}"
+		      "{{^zero}}0{{/zero}}{{^one}}1{{/one}}{{^a}}A{{/a}}{{^b}}B{{/b}}{{^o}}O{{/o}}"
+		      "{{^missing}}M{{/missing}}", ctx), "FZE0AM");
+	/* an inverted section does not push a scope */
+	CHECK_STR(run("{{^f}}{{s}}{{/f}}", ctx), "x");
+	/* if / else */
+	CHECK_STR(run("{{#user}}in{{/user}}{{^user}}out{{/user}}", "{}"), "out");
+	CHECK_STR(run("{{#user}}in{{/user}}{{^user}}out{{/user}}", "{\"user\": {\"u\": 1}}"), "in");
+}
+
+TEST(test_partials)
+{
+	char err[512];
+	struct tpl_set *set = load(err, sizeof err,
+				   "page", "<{{>head}}|{{#items}}{{>item}}{{/items}}>",
+				   "head", "{{title}}",
+				   "item", "({{name}}:{{title}})",
+				   NULL);
+	CHECK(set != NULL);
+	if (!set) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	char *out = render(set, "page", "en", "{\"title\": \"T&\", \"items\": [{\"name\": \"a\"}, {\"name\": \"b\"}]}",
+			   err, sizeof err);
+	CHECK_STR(out, "<T&amp;|(a:T&amp;)(b:T&amp;)>");
+	free(out);
+	/* a partial can be rendered by itself too */
+	out = render(set, "head", "en", "{\"title\": \"x\"}", err, sizeof err);
+	CHECK_STR(out, "x");
+	free(out);
+	/* an error inside a partial names the partial's file and line */
+	out = render(set, "page", "en", "{\"items\": []}", err, sizeof err);
+	CHECK(out == NULL);
+	CHECK_STR(err, "head:1: {{title}}: no such value in the context");
+	free(out);
+	tpl_set_free(set);
+
+	/* a diamond (two paths to the same partial) is not a cycle */
+	set = load(err, sizeof err, "a", "{{>b}}{{>c}}", "b", "{{>d}}", "c", "{{>d}}", "d", "D", NULL);
+	CHECK(set != NULL);
+	out = set ? render(set, "a", "en", "{}", err, sizeof err) : NULL;
+	CHECK_STR(out, "DD");
+	free(out);
+	tpl_set_free(set);
+}
+
+/* ---- translations and languages ----------------------------------------- */
+
+TEST(test_translations)
+{
+	char err[512];
+	struct tpl_set *set = load(err, sizeof err, "main", "{{t:hello}}|{{ t:two.lines }}|{{t:back.slash}}", NULL);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	char *out = render(set, "main", "en", "{}", err, sizeof err);
+	CHECK_STR(out, "Hello &lt;b&gt;&amp;|one\ntwo|a\\b");
+	free(out);
+	out = render(set, "main", "fr", "{}", err, sizeof err);
+	CHECK_STR(out, "Bonjour|un\ndeux|a\\b");
+	free(out);
+	/* unknown or missing language: the default one */
+	out = render(set, "main", "de", "{}", err, sizeof err);
+	CHECK_STR(out, "Hello &lt;b&gt;&amp;|one\ntwo|a\\b");
+	free(out);
+	out = render(set, "main", NULL, "{}", err, sizeof err);
+	CHECK(out && strncmp(out, "Hello", 5) == 0);
+	free(out);
+
+	CHECK_STR(tpl_text(set, "fr", "hello"), "Bonjour");
+	CHECK_STR(tpl_text(set, "en", "hello"), "Hello <b>&");   /* raw text: callers escape */
+	CHECK_STR(tpl_text(set, "xx", "hello"), "Hello <b>&");
+	CHECK_STR(tpl_text(set, NULL, "hello"), "Hello <b>&");
+	CHECK(tpl_text(set, "fr", "no.such.key") == NULL);
+	CHECK(tpl_text(set, "fr", "") == NULL);
+
+	CHECK(tpl_lang_count(set) == 2);
+	CHECK_STR(tpl_lang_code(set, 0), "en");
+	CHECK_STR(tpl_lang_code(set, 1), "fr");
+	CHECK(tpl_lang_code(set, 2) == NULL);
+	CHECK_STR(tpl_lang_name(set, 0), "English");
+	CHECK_STR(tpl_lang_name(set, 1), "Français");
+	CHECK(tpl_lang_name(set, 2) == NULL);
+	CHECK(tpl_has_lang(set, "fr") == 1);
+	CHECK(tpl_has_lang(set, "de") == 0);
+	CHECK(tpl_has_lang(set, NULL) == 0);
+	CHECK(tpl_has_lang(set, "") == 0);
+	CHECK_STR(tpl_default_lang(set), "en");
+	tpl_set_free(set);
+}
+
+TEST(test_default_lang_without_english)
+{
+	static const char de[] = "lang.name = Deutsch\nk = Hallo\n";
+	static const char fr[] = "lang.name = Français\nk = Salut\n";
+	struct tpl_source cats[] = { { "fr", NULL, fr, strlen(fr) }, { "de", NULL, de, strlen(de) } };
+	struct tpl_source tpls[] = { { "main", NULL, "{{t:k}}", 7 } };
+	struct tpl_set *set = NULL;
+	char err[256];
+	CHECK(tpl_set_load_sources(tpls, 1, cats, 2, &set, err, sizeof err) == 0);
+	if (!set)
+		return;
+	CHECK_STR(tpl_default_lang(set), "de");   /* the first, sorted by code */
+	CHECK_STR(tpl_text(set, "en", "k"), "Hallo");
+	char *out = render(set, "main", "en", "{}", err, sizeof err);
+	CHECK_STR(out, "Hallo");
+	free(out);
+	tpl_set_free(set);
+}
+
+/* ---- render errors ------------------------------------------------------ */
+
+TEST(test_render_errors)
+{
+	CHECK_STR(run("a\n{{missing}}", "{}"), "ERROR: main:2: {{missing}}: no such value in the context");
+	CHECK_STR(run("{{a.b}}", "{\"a\": {}}"), "ERROR: main:1: {{a.b}}: no such value in the context");
+	CHECK_STR(run("{{a.b}}", "{\"a\": 1}"), "ERROR: main:1: {{a.b}}: no such value in the context");
+	CHECK_STR(run("{{z}}", "{\"z\": null}"), "ERROR: main:1: {{z}}: the value is null");
+	CHECK_CONTAINS(run("{{o}}", "{\"o\": {}}"), "ERROR: main:1: {{o}}: an object or array");
+	CHECK_CONTAINS(run("{{a}}", "{\"a\": [1]}"), "ERROR: main:1: {{a}}: an object or array");
+	/* missing inside a section that renders */
+	CHECK_STR(run("{{#xs}}\n{{name}}{{/xs}}", "{\"xs\": [{\"name\": 1}, {}]}"),
+		  "ERROR: main:2: {{name}}: no such value in the context");
+	/* {{.}} at the top is the whole context: an object */
+	CHECK_CONTAINS(run("{{.}}", "{}"), "ERROR:");
+
+	/* a failed render leaves the buffer as it was */
+	char err[256];
+	struct tpl_set *set = load(err, sizeof err, "main", "lots of text before {{missing}}", NULL);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	struct buf out = BUF_INIT;
+	buf_puts(&out, "kept");
+	json_t *ctx = json_object();
+	CHECK(tpl_render(set, "main", "en", ctx, &out, err, sizeof err) == -1);
+	CHECK(out.len == 4);
+	CHECK_STR(out.data, "kept");
+	CHECK(tpl_render(set, "nope", "en", ctx, &out, err, sizeof err) == -1);
+	CHECK_STR(err, "no template named 'nope'");
+	json_t *arr = json_array();
+	CHECK(tpl_render(set, "main", "en", arr, &out, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "must be a JSON object");
+	CHECK(tpl_render(set, "main", "en", NULL, &out, err, sizeof err) == -1);
+	CHECK(tpl_render(set, "main", "en", ctx, &out, NULL, 0) == -1);   /* err is optional */
+	CHECK_STR(out.data, "kept");
+	json_decref(arr);
+	json_decref(ctx);
+	buf_free(&out);
+	tpl_set_free(set);
+}
+
+/* ---- load errors: templates --------------------------------------------- */
+
+TEST(test_template_load_errors)
+{
+	CHECK_STR(load_error("{{#a}}x\n{{/a}}"), "");
+
+	/* sections */
+	CHECK_STR(load_error("x\n{{#a}}\n"), "main:2: section 'a' is never closed");
+	CHECK_STR(load_error("{{#a}}{{#b}}{{/a}}{{/b}}"), "main:1: {{/a}} does not match {{#b}} opened at line 1");
+	CHECK_STR(load_error("\n\n{{/a}}"), "main:3: {{/a}}: closes a section that is not open");
+	CHECK_STR(load_error("{{#a}}{{/a}}{{/a}}"), "main:1: {{/a}}: closes a section that is not open");
+	CHECK_STR(load_error("{{^a}}x{{/b}}"), "main:1: {{/b}} does not match {{#a}} opened at line 1");
+
+	/* tags */
+	CHECK_STR(load_error("a\nb {{name"), "main:2: unterminated tag ('{{' without '}}')");
+	CHECK_STR(load_error("{{a {{b}}"), "main:1: unterminated tag ('{{' inside a tag)");
+	CHECK_STR(load_error("{{! see {{name}} }}"), "main:1: unterminated tag ('{{' inside a tag)");
+	CHECK_STR(load_error("{{}}"), "main:1: empty tag {{}}");
+	CHECK_STR(load_error("{{  }}"), "main:1: empty tag {{}}");
+	CHECK_STR(load_error("{{#}}{{/}}"), "main:1: {{#}}: empty section name");
+	CHECK_STR(load_error("{{^ }}"), "main:1: {{^}}: empty section name");
+	CHECK_STR(load_error("{{#a}}{{/}}"), "main:1: {{/}}: empty section name");
+	CHECK_STR(load_error("{{>}}"), "main:1: {{>}}: empty partial name");
+	CHECK_STR(load_error("{{t:}}"), "main:1: {{t:}}: empty translation key");
+	CHECK_CONTAINS(load_error("{{a b}}"), "main:1: {{a b}}: invalid name");
+	CHECK_CONTAINS(load_error("{{a..b}}"), "invalid name");
+	CHECK_CONTAINS(load_error("{{.a}}"), "invalid name");
+	CHECK_CONTAINS(load_error("{{a.}}"), "invalid name");
+	CHECK_CONTAINS(load_error("{{#a b}}{{/a b}}"), "invalid name");
+	CHECK_CONTAINS(load_error("{{>a.b}}"), "invalid partial name");
+	CHECK_CONTAINS(load_error("{{t:a b}}"), "invalid translation key");
+	CHECK_CONTAINS(load_error("{{{html}}}"), "unescaped output is not supported");
+	CHECK_CONTAINS(load_error("{{&html}}"), "unescaped output is not supported");
+	CHECK_CONTAINS(load_error("{{=<% %>=}}"), "changing delimiters is not supported");
+
+	/* partials */
+	CHECK_STR(load_error("\n{{>nope}}"), "main:2: {{>nope}}: no template named 'nope'");
+	CHECK_STR(load_error("{{>main}}"), "main:1: {{>main}}: partial cycle ('main' ends up including itself)");
+	char err[256];
+	struct tpl_set *set = load(err, sizeof err, "a", "{{>b}}", "b", "{{#x}}{{>c}}{{/x}}", "c", "{{>a}}", NULL);
+	CHECK(set == NULL);
+	CHECK_STR(err, "c:1: {{>a}}: partial cycle ('a' ends up including itself)");
+	tpl_set_free(set);
+
+	/* translation keys must be in the catalogues */
+	CHECK_STR(load_error("x\n{{t:nope}}"), "main:2: {{t:nope}}: translation key missing from the catalogues");
+
+	/* UTF-8 */
+	CHECK_STR(load_error("ok\nbad \xff"), "main:2: not valid UTF-8 text");
+	CHECK_STR(load_error("\xc0\xaf"), "main:1: not valid UTF-8 text");       /* overlong '/' */
+	CHECK_STR(load_error("\xed\xa0\x80"), "main:1: not valid UTF-8 text");   /* surrogate */
+	CHECK_STR(load_error("\xf4\x90\x80\x80"), "main:1: not valid UTF-8 text"); /* > U+10FFFF */
+	CHECK_STR(load_error("\xe2\x82"), "main:1: not valid UTF-8 text");       /* cut short */
+	CHECK_STR(load_error("caf\xc3\xa9 \xf0\x9f\x99\x82"), "");               /* é 🙂 */
+	struct tpl_source nul = { "main", NULL, "a\0b", 3 };
+	struct tpl_source cat = { "en", NULL, EN, strlen(EN) };
+	CHECK(tpl_set_load_sources(&nul, 1, &cat, 1, &set, err, sizeof err) == -1);
+	CHECK_STR(err, "main:1: not valid UTF-8 text");
+
+	/* names of templates */
+	struct tpl_source bad_name = { "a.b", "a.b.html", "x", 1 };
+	CHECK(tpl_set_load_sources(&bad_name, 1, &cat, 1, &set, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "a.b.html: template name 'a.b' may only use");
+	struct tpl_source twice[] = { { "a", "1/a.html", "x", 1 }, { "a", "2/a.html", "y", 1 } };
+	CHECK(tpl_set_load_sources(twice, 2, &cat, 1, &set, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "template 'a' given twice");
+}
+
+/* n sections nested, each on its own line, as "{{#a}}\n...{{/a}}" */
+static char *nested(int n)
+{
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < n; i++)
+		buf_puts(&b, "{{#a}}\n");
+	buf_puts(&b, "{{.}}");
+	for (int i = 0; i < n; i++)
+		buf_puts(&b, "{{/a}}");
+	return buf_steal(&b, NULL);
+}
+
+TEST(test_depth_limit)
+{
+	char *ok = nested(TPL_MAX_DEPTH);
+	char *deep = nested(TPL_MAX_DEPTH + 1);
+	CHECK_STR(load_error(ok), "");
+	CHECK_STR(load_error(deep), "main:33: {{#a}}: sections nested too deep");
+	/* rendering the deepest allowed nesting works: a = [[[...1...]]] */
+	struct buf json = BUF_INIT;
+	buf_puts(&json, "{\"a\": ");
+	for (int i = 0; i < TPL_MAX_DEPTH - 1; i++)
+		buf_puts(&json, "{\"a\": ");
+	buf_puts(&json, "7");
+	for (int i = 0; i < TPL_MAX_DEPTH; i++)
+		buf_puts(&json, "}");
+	const char *r = run(ok, json.data);   /* a newline per level, then 7 */
+	CHECK(strspn(r, "\n") == TPL_MAX_DEPTH && strcmp(r + TPL_MAX_DEPTH, "7") == 0);
+	buf_free(&json);
+
+	/* sections and partials count together */
+	char err[256];
+	char *half = nested(TPL_MAX_DEPTH / 2);   /* 16 sections */
+	struct buf outer = BUF_INIT;
+	for (int i = 0; i < TPL_MAX_DEPTH / 2; i++)
+		buf_puts(&outer, "{{#b}}");
+	buf_puts(&outer, "{{>inner}}");
+	for (int i = 0; i < TPL_MAX_DEPTH / 2; i++)
+		buf_puts(&outer, "{{/b}}");
+	/* 16 + 1 (the partial) + 16 = 33 */
+	struct tpl_set *set = load(err, sizeof err, "outer", outer.data, "inner", half, NULL);
+	CHECK(set == NULL);
+	CHECK_CONTAINS(err, "nested more than 32 deep");
+	tpl_set_free(set);
+	/* a long chain of partials */
+	set = load(err, sizeof err, "p0", "{{>p1}}", "p1", "{{>p2}}", "p2", "{{#x}}{{>p3}}{{/x}}", "p3", ok, NULL);
+	CHECK(set == NULL);   /* p3 alone is 32 deep; p2 adds a section and a partial */
+	CHECK_CONTAINS(err, "nested more than 32 deep");
+	tpl_set_free(set);
+
+	buf_free(&outer);
+	free(half);
+	free(ok);
+	free(deep);
+}
+
+TEST(test_render_limits)
+{
+	/* 4^11 = 4 million iterations: stopped, not run for minutes */
+	struct buf tpl = BUF_INIT;
+	for (int i = 0; i < 11; i++)
+		buf_puts(&tpl, "{{#xs}}");
+	buf_puts(&tpl, "x");
+	for (int i = 0; i < 11; i++)
+		buf_puts(&tpl, "{{/xs}}");
+	CHECK_CONTAINS(run(tpl.data, "{\"xs\": [1, 2, 3, 4]}"), "ERROR: main:1: render stopped after");
+	buf_free(&tpl);
+
+	/* 16 MiB of output at most */
+	struct buf big = BUF_INIT;
+	buf_puts(&big, "{{#xs}}{{#xs}}");
+	for (int i = 0; i < 64; i++)
+		buf_puts(&big, "0123456789abcdef");
+	buf_puts(&big, "{{/xs}}{{/xs}}");
+	struct buf json = BUF_INIT;
+	buf_puts(&json, "{\"xs\": [0");
+	for (int i = 1; i < 200; i++)
+		buf_puts(&json, ", 0");
+	buf_puts(&json, "]}");   /* 200 * 200 * 1 KiB = 40 MB */
+	CHECK_CONTAINS(run(big.data, json.data), "ERROR: main:1: output larger than");
+	buf_free(&big);
+	buf_free(&json);
+}
+
+/* ---- load errors: catalogues -------------------------------------------- */
+
+/* Load one template {{t:k}} with the given catalogues; "" or the error. */
+static const char *cat_error(const char *code1, const char *text1, const char *code2, const char *text2)
+{
+	static char err[512];
+	char p1[64], p2[64];
+	snprintf(p1, sizeof p1, "%s.txt", code1);
+	snprintf(p2, sizeof p2, "%s.txt", code2 ? code2 : "");
+	struct tpl_source cats[] = {
+		{ code1, p1, text1, strlen(text1) },
+		{ code2, p2, text2, text2 ? strlen(text2) : 0 },
+	};
+	struct tpl_source tpl = { "main", NULL, "{{t:k}}", 7 };
+	struct tpl_set *set = NULL;
+	if (tpl_set_load_sources(&tpl, 1, cats, code2 ? 2 : 1, &set, err, sizeof err) == 0) {
+		tpl_set_free(set);
+		return "";
+	}
+	return err;
+}
+
+TEST(test_catalogue_errors)
+{
+	const char *en = "lang.name = English\nk = v\n";
+	CHECK_STR(cat_error("en", en, NULL, NULL), "");
+	CHECK_STR(cat_error("en", "# c\r\n\r\n  lang.name=English  \r\nk=v\r\n", NULL, NULL), "");
+	CHECK_STR(cat_error("en", "lang.name = English\nk = a = b\n", NULL, NULL), "");   /* '=' in text */
+
+	/* key sets differ, in both directions: name the key and the file */
+	CHECK_STR(cat_error("en", en, "fr", "lang.name = Français\n"),
+		  "fr.txt: missing key 'k' (defined in en.txt:2)");
+	CHECK_STR(cat_error("en", en, "fr", "lang.name = Français\nk = v\n\nextra = x\n"),
+		  "en.txt: missing key 'extra' (defined in fr.txt:4)");
+	CHECK_STR(cat_error("en", en, "fr", "k = v\nlang.name = Français\n"), "");   /* order is free */
+
+	/* format */
+	CHECK_STR(cat_error("en", "lang.name = English\nk\n", NULL, NULL), "en.txt:2: expected 'key = value'");
+	CHECK_STR(cat_error("en", "lang.name = English\n = v\n", NULL, NULL),
+		  "en.txt:2: invalid key '' (letters, digits, _ - and .)");
+	CHECK_STR(cat_error("en", "lang.name = English\nk k = v\n", NULL, NULL),
+		  "en.txt:2: invalid key 'k k' (letters, digits, _ - and .)");
+	CHECK_STR(cat_error("en", "lang.name = English\nk =   \n", NULL, NULL), "en.txt:2: empty text for 'k'");
+	CHECK_STR(cat_error("en", "lang.name = English\nk = a\\tb\n", NULL, NULL),
+		  "en.txt:2: unknown escape after '\\' (use \\n or \\\\)");
+	CHECK_STR(cat_error("en", "lang.name = English\nk = a\\\n", NULL, NULL),
+		  "en.txt:2: unknown escape after '\\' (use \\n or \\\\)");
+	CHECK_STR(cat_error("en", "k = v\nlang.name = English\n\nk = w\n", NULL, NULL),
+		  "en.txt:4: key 'k' already defined at line 1");
+	CHECK_STR(cat_error("en", "k = v\n", NULL, NULL),
+		  "en.txt: missing 'lang.name' (the language's own name, like Français)");
+	CHECK_STR(cat_error("en", "lang.name = English\nk = caf\xe9\n", NULL, NULL),
+		  "en.txt:2: not valid UTF-8 text");
+
+	/* language codes */
+	CHECK_STR(cat_error("e", en, NULL, NULL), "e.txt: language code 'e' must be 2 to 8 characters of a-z and -");
+	CHECK_CONTAINS(cat_error("EN", en, NULL, NULL), "language code 'EN' must be");
+	CHECK_CONTAINS(cat_error("fr_CA", en, NULL, NULL), "language code 'fr_CA' must be");
+	CHECK_CONTAINS(cat_error("abcdefghi", en, NULL, NULL), "must be 2 to 8");
+	CHECK_STR(cat_error("fr-ca", en, NULL, NULL), "");
+	CHECK_CONTAINS(cat_error("en", en, "en", en), "language 'en' given twice");
+
+	/* no catalogue at all */
+	struct tpl_set *set = NULL;
+	char err[256];
+	CHECK(tpl_set_load_sources(NULL, 0, NULL, 0, &set, err, sizeof err) == -1);
+	CHECK_STR(err, "no language catalogue");
+	CHECK(set == NULL);
+}
+
+/* ---- loading a folder --------------------------------------------------- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	unlink(path);
+}
+
+TEST(test_load_dir)
+{
+	char dir[] = "/tmp/civicard-tpl-XXXXXX";
+	char i18n[64], err[512];
+	struct tpl_set *set = NULL;
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(i18n, sizeof i18n, "%s/i18n", dir);
+
+	CHECK(tpl_set_load(dir, &set, err, sizeof err) == -1);   /* no i18n folder */
+	CHECK_CONTAINS(err, "/i18n: No such file");
+	mkdir(i18n, 0700);
+	CHECK(tpl_set_load(dir, &set, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "/i18n: no language catalogue (no .txt file)");
+
+	write_file(i18n, "en.txt", "lang.name = English\nhi = Hi\n");
+	write_file(i18n, "fr.txt", "lang.name = Français\n");
+	write_file(dir, "page.html", "{{t:hi}} {{who}}\n");
+	write_file(dir, "notes.md", "{{ignored");        /* other files are ignored */
+	write_file(dir, ".page.html.swp", "{{ignored"); /* so are hidden files */
+	CHECK(tpl_set_load(dir, &set, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "/i18n/fr.txt: missing key 'hi' (defined in ");
+	CHECK_CONTAINS(err, "/i18n/en.txt:2)");
+
+	write_file(i18n, "fr.txt", "lang.name = Français\nhi = Salut\n");
+	write_file(i18n, "EN_GB.txt", "lang.name = English\nhi = Hi\n");
+	CHECK(tpl_set_load(dir, &set, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "EN_GB.txt: language code 'EN_GB' must be");
+	remove_file(i18n, "EN_GB.txt");
+
+	write_file(dir, "broken.html", "ok\n{{#open}}\n");
+	CHECK(tpl_set_load(dir, &set, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "/broken.html:2: section 'open' is never closed");
+	remove_file(dir, "broken.html");
+
+	CHECK(tpl_set_load(dir, &set, err, sizeof err) == 0);
+	if (set) {
+		char *out = render(set, "page", "fr", "{\"who\": \"<Zoé>\"}", err, sizeof err);
+		CHECK_STR(out, "Salut &lt;Zoé&gt;\n");
+		free(out);
+		CHECK_STR(tpl_lang_name(set, 1), "Français");
+		tpl_set_free(set);
+	}
+	tpl_set_free(NULL);
+
+	remove_file(dir, "page.html");
+	remove_file(dir, "notes.md");
+	remove_file(dir, ".page.html.swp");
+	remove_file(i18n, "en.txt");
+	remove_file(i18n, "fr.txt");
+	rmdir(i18n);
+	rmdir(dir);
+}
+
+/* ---- the real pages ----------------------------------------------------- */
+
+/* Render a real page in a language; returns the HTML (caller frees), or
+ * NULL with the reason in page_err. */
+static char page_err[512];
+
+static char *page(const struct tpl_set *set, const char *name, const char *lang, const char *extra_json)
+{
+	char json[4096];
+	snprintf(json, sizeof json,
+		 "{\"lang\": \"%s\", \"langs\": ["
+		 "{\"code\": \"en\", \"name\": \"English\", \"current\": %s},"
+		 "{\"code\": \"fr\", \"name\": \"Français\", \"current\": %s}]%s%s}",
+		 lang, strcmp(lang, "en") == 0 ? "true" : "false", strcmp(lang, "fr") == 0 ? "true" : "false",
+		 extra_json[0] ? ", " : "", extra_json);
+	return render(set, name, lang, json, page_err, sizeof page_err);
+}
+
+/* What every full page must look like, in language lang. */
+static void check_page_shape(const char *html, const char *lang)
+{
+	char want[64];
+	snprintf(want, sizeof want, "<html lang=\"%s\">", lang);
+	CHECK(html != NULL);
+	if (!html) {
+		fprintf(stderr, "  render failed: %s\n", page_err);
+		return;
+	}
+	CHECK(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
+	CHECK_CONTAINS(html, want);
+	CHECK_CONTAINS(html, "<meta name=\"viewport\"");
+	CHECK_CONTAINS(html, "<link rel=\"stylesheet\" href=\"/static/style.css\">");
+	CHECK_CONTAINS(html, "<title>");
+	CHECK_CONTAINS(html, "class=\"skip-link\" href=\"#main\"");
+	CHECK_CONTAINS(html, "<main id=\"main\"");
+	CHECK_CONTAINS(html, "</main>");
+	CHECK_CONTAINS(html, "</html>\n");
+	CHECK_CONTAINS(html, strcmp(lang, "en") == 0 ? "<a href=\"?lang=fr\"" : "<a href=\"?lang=en\"");
+	CHECK_CONTAINS(html, "aria-current=\"true\"");
+	/* the CSP forbids these; nothing may leak through unrendered */
+	CHECK_LACKS(html, "<script");
+	CHECK_LACKS(html, "style=");
+	CHECK_LACKS(html, "http:");
+	CHECK_LACKS(html, "https:");
+	CHECK_LACKS(html, "{{");
+	CHECK_LACKS(html, "}}");
+}
+
+TEST(test_real_pages)
+{
+	char err[512];
+	struct tpl_set *set = NULL;
+	if (tpl_set_load(templates_dir, &set, err, sizeof err) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(!"the real templates load");
+		return;
+	}
+	CHECK(tpl_lang_count(set) >= 2);
+	CHECK(tpl_has_lang(set, "en") && tpl_has_lang(set, "fr"));
+	CHECK_STR(tpl_default_lang(set), "en");
+	CHECK_STR(tpl_text(set, "fr", "lang.name"), "Français");
+	CHECK_STR(tpl_text(set, "en", "lang.name"), "English");
+	CHECK_STR(tpl_text(set, "en", "app.name"), "civicard");
+
+	const char *user = "\"user\": {\"username\": \"o'<brien>\", \"role\": \"clerk\"}, "
+			   "\"csrf\": \"tok&en\"";
+	const char *langs[] = { "en", "fr" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *lang = langs[i];
+		int fr = strcmp(lang, "fr") == 0;
+		char extra[1024];
+		char *html;
+
+		/* login: bare, then with every flag and a refilled user name */
+		html = page(set, "login", lang, "\"csrf\": \"t0k\"");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "action=\"/login\"");
+		CHECK_CONTAINS(html, "name=\"csrf\" value=\"t0k\"");
+		CHECK_CONTAINS(html, "autocomplete=\"username\"");
+		CHECK_CONTAINS(html, "autocomplete=\"current-password\"");
+		CHECK_CONTAINS(html, "value=\"\"");
+		CHECK_LACKS(html, "role=\"alert\"");
+		CHECK_LACKS(html, "action=\"/logout\"");
+		CHECK_CONTAINS(html, fr ? "Connexion du personnel" : "Staff sign-in");
+		free(html);
+		html = page(set, "login", lang, "\"csrf\": \"t0k\", \"username\": \"a\\\"b\", "
+			    "\"error_invalid\": true, \"error_throttled\": true, \"error_csrf\": true");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "value=\"a&quot;b\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"login-error\"");
+		CHECK_CONTAINS(html, "id=\"login-error\"");
+		CHECK_CONTAINS(html, fr ? "incorrect" : "Wrong user name or password");
+		CHECK_CONTAINS(html, fr ? "Trop de tentatives" : "Too many attempts");
+		CHECK_CONTAINS(html, fr ? "a expiré" : "expired");
+		free(html);
+		html = page(set, "login", lang, "");   /* csrf is required */
+		CHECK(html == NULL);
+		CHECK_CONTAINS(page_err, "login.html:");
+		CHECK_CONTAINS(page_err, ": {{csrf}}: no such value in the context");
+		free(html);
+
+		/* password */
+		snprintf(extra, sizeof extra, "%s, \"must_change\": true", user);
+		html = page(set, "password", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "action=\"/password\"");
+		CHECK_CONTAINS(html, "name=\"current_password\"");
+		CHECK_CONTAINS(html, "name=\"new_password\"");
+		CHECK_CONTAINS(html, "name=\"confirm_password\"");
+		CHECK_CONTAINS(html, "autocomplete=\"new-password\"");
+		CHECK_CONTAINS(html, "value=\"tok&amp;en\"");
+		CHECK_CONTAINS(html, "o&#39;&lt;brien&gt;");
+		CHECK_CONTAINS(html, "action=\"/logout\"");
+		CHECK_CONTAINS(html, fr ? "usage unique" : "one-time password");
+		CHECK_CONTAINS(html, "aria-describedby=\"new_password-hint\"");
+		CHECK_LACKS(html, "role=\"alert\"");
+		free(html);
+		snprintf(extra, sizeof extra, "%s, \"error_wrong_current\": true, \"error_mismatch\": true, "
+			 "\"error_weak\": true, \"error_csrf\": true", user);
+		html = page(set, "password", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "aria-describedby=\"current_password-error\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"new_password-hint new_password-error\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"confirm_password-error\"");
+		CHECK_CONTAINS(html, fr ? "au moins 10" : "at least 10");
+		free(html);
+		snprintf(extra, sizeof extra, "%s, \"changed\": true", user);
+		html = page(set, "password", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "role=\"status\"");
+		CHECK_LACKS(html, "action=\"/password\"");
+		free(html);
+
+		/* dashboard, per role */
+		snprintf(extra, sizeof extra, "%s, \"is_clerk\": true", user);
+		html = page(set, "dashboard", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, fr ? "Tableau de bord" : "Dashboard");
+		CHECK_CONTAINS(html, fr ? "Guichet" : "Clerk");
+		CHECK_CONTAINS(html, "id=\"cards-heading\"");
+		CHECK_LACKS(html, "id=\"admin-heading\"");
+		CHECK_LACKS(html, "id=\"audit-heading\"");
+		CHECK_CONTAINS(html, "href=\"/password\"");
+		free(html);
+		snprintf(extra, sizeof extra, "%s, \"is_admin\": true", user);
+		html = page(set, "dashboard", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "id=\"cards-heading\"");
+		CHECK_CONTAINS(html, "id=\"admin-heading\"");
+		free(html);
+		snprintf(extra, sizeof extra, "%s, \"is_auditor\": true", user);
+		html = page(set, "dashboard", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "id=\"audit-heading\"");
+		CHECK_LACKS(html, "id=\"cards-heading\"");
+		free(html);
+		html = page(set, "dashboard", lang, user);   /* no role flags: the raw role */
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "<span class=\"role\">clerk</span>");
+		free(html);
+		html = page(set, "dashboard", lang, "\"user\": {\"username\": \"a\", \"role\": \"clerk\"}");
+		CHECK(html == NULL);   /* csrf is required with user */
+		CHECK_CONTAINS(page_err, "layout_header.html:");
+		CHECK_CONTAINS(page_err, ": {{csrf}}: no such value in the context");
+		free(html);
+
+		/* error pages */
+		html = page(set, "error", lang, "\"status\": 404, \"is_404\": true");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, fr ? "Erreur 404" : "Error 404");
+		CHECK_CONTAINS(html, fr ? "Cette page n’existe pas" : "This page does not exist");
+		CHECK_CONTAINS(html, "<a href=\"/\">");
+		CHECK_LACKS(html, "action=\"/logout\"");
+		free(html);
+		const char *statuses[] = { "400", "401", "403", "405", "413", "429", "500", "503" };
+		for (size_t k = 0; k < sizeof statuses / sizeof statuses[0]; k++) {
+			char key[32];
+			snprintf(extra, sizeof extra, "%s, \"status\": %s, \"is_%s\": true", user,
+				 statuses[k], statuses[k]);
+			snprintf(key, sizeof key, "error.%s", statuses[k]);
+			html = page(set, "error", lang, extra);
+			check_page_shape(html, lang);
+			CHECK_CONTAINS(html, "action=\"/logout\"");
+			/* the translated text, escaped as the page writes it */
+			struct buf esc = BUF_INIT;
+			const char *text = tpl_text(set, lang, key);
+			CHECK(text != NULL);
+			if (text) {
+				buf_html(&esc, text, strlen(text));
+				CHECK_CONTAINS(html, esc.data);
+			}
+			buf_free(&esc);
+			free(html);
+		}
+		html = page(set, "error", lang, "\"status\": 418");   /* no flag: still a page */
+		check_page_shape(html, lang);
+		free(html);
+	}
+	tpl_set_free(set);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		templates_dir = argv[1];
+	RUN(test_escaping);
+	RUN(test_scalars);
+	RUN(test_sections);
+	RUN(test_inverted);
+	RUN(test_partials);
+	RUN(test_translations);
+	RUN(test_default_lang_without_english);
+	RUN(test_render_errors);
+	RUN(test_render_limits);
+	RUN(test_template_load_errors);
+	RUN(test_depth_limit);
+	RUN(test_catalogue_errors);
+	RUN(test_load_dir);
+	RUN(test_real_pages);
+	return CHECK_DONE();
+}
