@@ -168,8 +168,13 @@ json_t *page_context(struct request *req)
 	json_object_set_new(ctx, "lang", json_string(req->lang));
 	json_object_set_new(ctx, "langs", langs);
 	if (req->authenticated) {
-		json_object_set_new(ctx, "user", json_pack("{s:s, s:s}", "username", req->session.username,
-							   "role", role_name(req->session.role)));
+		enum role r = req->session.role;
+		json_object_set_new(ctx, "user", json_pack("{s:s, s:s, s:b, s:b, s:b}",
+							   "username", req->session.username,
+							   "role", role_name(r),
+							   "is_admin", r == ROLE_ADMIN,
+							   "is_clerk", r == ROLE_CLERK,
+							   "is_auditor", r == ROLE_AUDITOR));
 		json_object_set_new(ctx, "csrf", json_string(req->session.csrf));
 	}
 	return ctx;

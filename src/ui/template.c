@@ -616,13 +616,20 @@ static int set_path(struct node *n, const char *s, size_t len)
 	return 0;
 }
 
-static int parse_block(struct parser *ps, struct block *into, const char *close, size_t close_len,
-		       unsigned open_line, int depth);
+/* The section whose body is being parsed, so that {{/name}} can be checked. */
+struct open_section {
+	const char *name;   /* points into the source */
+	size_t len;
+	unsigned line;
+};
 
-/* One tag whose inside (between the braces, trimmed) is tag[0..n). */
-static int parse_tag(struct parser *ps, struct block *into, const char *tag, size_t n,
-		     unsigned line, int depth, int *ret_closed, const char *close, size_t close_len,
-		     unsigned open_line)
+static int parse_block(struct parser *ps, struct block *into, const struct open_section *open, int depth);
+
+/* One tag, found at `line`, whose inside (between the braces, trimmed) is
+ * tag[0..n). Adds its node to `into`, or sets *ret_closed when it is the
+ * {{/name}} that closes `open` (NULL at the top of a template). */
+static int parse_tag(struct parser *ps, struct block *into, const char *tag, size_t n, unsigned line,
+		     const struct open_section *open, int depth, int *ret_closed)
 {
 	struct node node = { .line = line };
 	const char *name = tag + 1;
@@ -641,7 +648,8 @@ static int parse_tag(struct parser *ps, struct block *into, const char *tag, siz
 		node.kind = tag[0] == '#' ? NODE_SECTION : NODE_INVERTED;
 		if (set_path(&node, name, namelen) < 0)
 			goto oom;
-		if (parse_block(ps, &node.body, name, namelen, line, depth + 1) < 0) {
+		struct open_section section = { name, namelen, line };
+		if (parse_block(ps, &node.body, &section, depth + 1) < 0) {
 			node_free(&node);
 			return -1;
 		}
@@ -650,12 +658,12 @@ static int parse_tag(struct parser *ps, struct block *into, const char *tag, siz
 	case '/':
 		if (namelen == 0)
 			return tag_error(ps, line, tag, n, "empty section name");
-		if (!close)
+		if (!open)
 			return tag_error(ps, line, tag, n, "closes a section that is not open");
-		if (namelen != close_len || memcmp(name, close, close_len) != 0)
+		if (namelen != open->len || memcmp(name, open->name, open->len) != 0)
 			return fail(ps->err, ps->errlen, "%s:%u: {{/%.*s}} does not match {{#%.*s}} opened at line %u",
 				    ps->path, line, (int)(namelen > 60 ? 60 : namelen), name,
-				    (int)close_len, close, open_line);
+				    (int)open->len, open->name, open->line);
 		*ret_closed = 1;
 		return 0;
 
@@ -709,14 +717,13 @@ oom:
 	return fail(ps->err, ps->errlen, "%s:%u: out of memory", ps->path, line);
 }
 
-/* Parse nodes into `into` until the end of the source (when close is NULL)
- * or until {{/close}} (the section opened at open_line). */
-static int parse_block(struct parser *ps, struct block *into, const char *close, size_t close_len,
-		       unsigned open_line, int depth)
+/* Parse nodes into `into` until the end of the source (when open is NULL)
+ * or until the {{/name}} that closes `open`. depth = sections around. */
+static int parse_block(struct parser *ps, struct block *into, const struct open_section *open, int depth)
 {
 	for (;;) {
-		const char *open = find_str(ps->src + ps->pos, ps->len - ps->pos, "{{");
-		size_t text_end = open ? (size_t)(open - ps->src) : ps->len;
+		const char *start = find_str(ps->src + ps->pos, ps->len - ps->pos, "{{");
+		size_t text_end = start ? (size_t)(start - ps->src) : ps->len;
 
 		if (text_end > ps->pos) {
 			struct node text = { .kind = NODE_TEXT, .line = ps->line,
@@ -725,10 +732,10 @@ static int parse_block(struct parser *ps, struct block *into, const char *close,
 				return fail(ps->err, ps->errlen, "%s:%u: out of memory", ps->path, ps->line);
 		}
 		advance(ps, text_end);
-		if (!open) {
-			if (close)
+		if (!start) {
+			if (open)
 				return fail(ps->err, ps->errlen, "%s:%u: section '%.*s' is never closed",
-					    ps->path, open_line, (int)close_len, close);
+					    ps->path, open->line, (int)open->len, open->name);
 			return 0;
 		}
 
@@ -752,7 +759,7 @@ static int parse_block(struct parser *ps, struct block *into, const char *close,
 			continue;   /* comment */
 
 		int closed = 0;
-		if (parse_tag(ps, into, tag, n, line, depth, &closed, close, close_len, open_line) < 0)
+		if (parse_tag(ps, into, tag, n, line, open, depth, &closed) < 0)
 			return -1;
 		if (closed)
 			return 0;
@@ -765,7 +772,7 @@ static int parse_template(const struct tpl_set *set, struct template *t, char *e
 		.set = set, .path = t->path, .src = t->src, .len = t->src_len, .line = 1,
 		.err = err, .errlen = errlen,
 	};
-	return parse_block(&ps, &t->body, NULL, 0, 0, 0);
+	return parse_block(&ps, &t->body, NULL, 0);
 }
 
 /* ---- partials: resolve names, refuse cycles and deep nesting ------------ */

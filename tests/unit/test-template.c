@@ -661,6 +661,15 @@ static char *page(const struct tpl_set *set, const char *name, const char *lang,
 	return render(set, name, lang, json, page_err, sizeof page_err);
 }
 
+/* How many times needle occurs in hay. */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 /* What every full page must look like, in language lang. */
 static void check_page_shape(const char *html, const char *lang)
 {
@@ -737,6 +746,11 @@ TEST(test_real_pages)
 		CHECK_CONTAINS(html, fr ? "incorrect" : "Wrong user name or password");
 		CHECK_CONTAINS(html, fr ? "Trop de tentatives" : "Too many attempts");
 		CHECK_CONTAINS(html, fr ? "a expiré" : "expired");
+		CHECK_LACKS(html, fr ? "pas disponible" : "not available");
+		free(html);
+		html = page(set, "login", lang, "\"csrf\": \"t\", \"username\": \"u\", \"error_unavailable\": true");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, fr ? "pas disponible" : "not available");
 		free(html);
 		html = page(set, "login", lang, "");   /* csrf is required */
 		CHECK(html == NULL);
@@ -768,6 +782,12 @@ TEST(test_real_pages)
 		CHECK_CONTAINS(html, "aria-describedby=\"new_password-hint new_password-error\"");
 		CHECK_CONTAINS(html, "aria-describedby=\"confirm_password-error\"");
 		CHECK_CONTAINS(html, fr ? "au moins 10" : "at least 10");
+		CHECK_LACKS(html, fr ? "pas disponible" : "not available");
+		free(html);
+		snprintf(extra, sizeof extra, "%s, \"error_unavailable\": true", user);
+		html = page(set, "password", lang, extra);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, fr ? "pas disponible" : "not available");
 		free(html);
 		snprintf(extra, sizeof extra, "%s, \"changed\": true", user);
 		html = page(set, "password", lang, extra);
@@ -792,6 +812,23 @@ TEST(test_real_pages)
 		check_page_shape(html, lang);
 		CHECK_CONTAINS(html, "id=\"cards-heading\"");
 		CHECK_CONTAINS(html, "id=\"admin-heading\"");
+		CHECK_LACKS(html, "id=\"audit-heading\"");
+		free(html);
+		/* the server's flags are abilities: an admin has all three */
+		snprintf(extra, sizeof extra, "%s, \"is_admin\": true, \"is_clerk\": true, \"is_auditor\": true", user);
+		html = page(set, "dashboard", lang, extra);
+		check_page_shape(html, lang);
+		CHECK(count(html, "id=\"cards-heading\"") == 1);
+		CHECK_CONTAINS(html, "id=\"admin-heading\"");
+		CHECK_CONTAINS(html, "id=\"audit-heading\"");
+		CHECK_CONTAINS(html, fr ? "<span class=\"role\">Administration</span>" : "<span class=\"role\">Administrator</span>");
+		CHECK_CONTAINS(html, fr ? "<strong>Administration</strong>" : "<strong>Administrator</strong>");
+		free(html);
+		/* role flags inside user work for every page, not just the dashboard */
+		html = page(set, "password", lang, "\"user\": {\"username\": \"a\", \"role\": \"auditor\", "
+			    "\"is_auditor\": true}, \"csrf\": \"x\"");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, fr ? "<span class=\"role\">Audit</span>" : "<span class=\"role\">Auditor</span>");
 		free(html);
 		snprintf(extra, sizeof extra, "%s, \"is_auditor\": true", user);
 		html = page(set, "dashboard", lang, extra);
@@ -846,8 +883,13 @@ TEST(test_real_pages)
 
 int main(int argc, char **argv)
 {
+	/* The folder: argv[1], else $CIVICARD_TEMPLATES (meson sets it), else
+	 * ./templates (tests run from the repository root). */
+	const char *env = getenv("CIVICARD_TEMPLATES");
 	if (argc > 1)
 		templates_dir = argv[1];
+	else if (env && env[0])
+		templates_dir = env;
 	RUN(test_escaping);
 	RUN(test_scalars);
 	RUN(test_sections);
