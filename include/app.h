@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "card_pdf.h"
+#include "keys.h"
 #include "config.h"
 #include "metrics.h"
 #include "pool.h"
@@ -32,6 +34,8 @@ struct app {
 	struct throttle *throttle_user;
 	struct throttle *throttle_addr;
 	struct pool *pool;
+	struct keystore *keys;
+	struct card_fonts *fonts;
 	uint8_t prelogin_key[32];
 	void *daemon;                /* struct MHD_Daemon */
 	atomic_int inflight;

@@ -20,6 +20,17 @@ struct config {
 	unsigned per_ip_limit;       /* per client address */
 	size_t body_limit;           /* bytes, default for JSON and forms */
 	int access_log;              /* one line per request */
+	const char *fonts_dir;       /* NULL = found next to the binary */
+	/* Printed on the card; bilingual by default. */
+	const char *city_name;
+	const char *card_title;
+	const char *label_family;
+	const char *label_given;
+	const char *label_dob;
+	const char *label_number;
+	const char *label_expires;
+	const char *verify_label;
+	const char *return_line;
 };
 
 void config_defaults(struct config *c);

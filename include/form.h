@@ -6,19 +6,37 @@
 #define CIVICARD_FORM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FORM_MAX_FIELDS 64
+#define FORM_MAX_FILES 4
+
+struct form_file {
+	char *name;                      /* field name, from malloc() */
+	const uint8_t *data;             /* points into the request body */
+	size_t len;
+};
 
 struct form {
 	size_t count;
 	char *names[FORM_MAX_FIELDS];    /* from malloc() */
 	char *values[FORM_MAX_FIELDS];
+	size_t nfiles;
+	struct form_file files[FORM_MAX_FILES];
 };
 
 /* 0, or -1 (malformed, too many fields, bad UTF-8, out of memory); on -1
  * ret is left empty. Free with form_free. */
 int form_parse(const char *body, size_t len, struct form *ret);
+/* multipart/form-data (RFC 7578): text parts become fields like the
+ * above, parts with a filename become files (the file name itself is
+ * dropped: it may name a person). content_type is the request header,
+ * which carries the boundary. The body must outlive the form. 0 or -1. */
+int form_parse_multipart(const char *body, size_t len, const char *content_type,
+			 struct form *ret);
 void form_free(struct form *f);
+/* First file of name, or NULL. */
+const struct form_file *form_file(const struct form *f, const char *name);
 /* First value of name, or NULL. */
 const char *form_get(const struct form *f, const char *name);
 /* 1 when every field name is in allowed (NULL-terminated); else 0 and the

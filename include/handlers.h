@@ -15,6 +15,24 @@ void api_logout(struct request *req);
 void api_me(struct request *req);
 void api_password(struct request *req);
 
+/* Cards API: src/http/api_cards.c */
+void api_card_issue(struct request *req);
+void api_card_get(struct request *req);
+void api_card_search(struct request *req);
+void api_card_photo(struct request *req);
+void api_card_pdf(struct request *req);
+/* Shared with the clerk's pages. */
+struct card;
+struct card_input;
+/* Read the card fields of a form (multipart or urlencoded) into in. 0, or
+ * -1 with *ret_unknown naming a field the service does not collect (NULL
+ * for too many evidence entries). Strings point into the form. */
+int card_input_from_form(const struct form *f, struct card_input *in, const char **ret_unknown);
+void card_send_pdf(struct request *req, const struct card *c, const char *format);
+void card_send_photo(struct request *req, const struct card *c);
+/* One audit entry by the logged-in user about a card number. */
+void audit_card(struct request *req, const char *action, const char *number, const char *detail);
+
 /* Staff pages: src/ui/pages_auth.c */
 void ui_home(struct request *req);
 void ui_login_page(struct request *req);

@@ -47,6 +47,7 @@ extern const struct route routes[];
 extern const size_t route_count;
 
 #define MAX_PATH_PARAMS 2
+#define QUERY_MAX 16
 #define HEADER_MAX 8
 
 struct response {
@@ -80,6 +81,10 @@ struct request {
 	uint8_t session_hash[SESSION_HASH_BYTES];
 	/* Captured on the polling thread, so slow handlers may read them. */
 	char *authorization;
+	char *content_type;
+	/* The query string, copied on the polling thread (req_query). */
+	size_t nquery;
+	struct { char *name, *value; } query[QUERY_MAX];
 	char *cookie_session;
 	char *cookie_prelogin;
 	struct response resp;
@@ -110,8 +115,9 @@ int req_json_object(struct request *req, const char *const *allowed, json_t **re
  * and *ret_bad is 1. */
 const char *req_json_string(struct request *req, json_t *obj, const char *name,
 			    int required, size_t maxlen, int *ret_bad);
-/* Only on the polling thread, i.e. not in ROUTE_SLOW handlers. */
+/* A query-string argument, or NULL. Safe in every handler. */
 const char *req_query(struct request *req, const char *name);
+/* A request header. Only on the polling thread: not in ROUTE_SLOW handlers. */
 const char *req_header(struct request *req, const char *name);
 
 /* The common context every page gets: lang, langs, user, csrf. */

@@ -27,7 +27,7 @@ static const char usage[] =
 	"usage: civicard COMMAND [--data DIR] [options]\n"
 	"\n"
 	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
-	"        [--threads N] [--workers N] [--templates DIR] [--quiet]\n"
+	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
 	"                      run the service (default 127.0.0.1:8080)\n"
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
@@ -127,25 +127,26 @@ static int parse_count(const char *s, unsigned max, unsigned *ret)
 	return 0;
 }
 
-/* templates/ next to the binary's source tree, else the installed copy. */
-static const char *find_templates(char buf[PATH_MAX])
+/* A resource folder: $ENV, else next to the binary (the build tree:
+ * build/fonts, ../templates), else the installed copy. */
+static const char *find_resource(const char *env_name, const char *const *relative,
+				 const char *installed, char buf[PATH_MAX])
 {
-	const char *env = getenv("CIVICARD_TEMPLATES");
+	const char *env = getenv(env_name);
 	if (env && *env)
 		return env;
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			int n2 = snprintf(buf, PATH_MAX, "%s/../templates", exe);
-			if (n2 > 0 && n2 < PATH_MAX && access(buf, R_OK) == 0)
+	char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+	if (slash) {
+		*slash = '\0';
+		for (; *relative; relative++) {
+			int k = snprintf(buf, PATH_MAX, "%s/%s", exe, *relative);
+			if (k > 0 && k < PATH_MAX && access(buf, R_OK) == 0)
 				return buf;
 		}
 	}
-	return CIVICARD_DATADIR "/templates";
+	return installed;
 }
 
 /* First start, or no administrator left: an "admin" account with a
@@ -208,6 +209,8 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 				return usage_error("--workers takes a number from 1 to 64");
 		} else if (strcmp(a, "--templates") == 0) {
 			cfg->templates_dir = v;
+		} else if (strcmp(a, "--fonts") == 0) {
+			cfg->fonts_dir = v;
 		} else {
 			return usage_error("unknown option for serve");
 		}
@@ -217,9 +220,15 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 
 	struct app app = { .cfg = *cfg };
 	struct db *db = NULL;
-	char tdir[PATH_MAX], path[PATH_MAX], err[512];
+	char tdir[PATH_MAX], fdir[PATH_MAX], path[PATH_MAX], err[512];
+	char regular[PATH_MAX + 32], bold[PATH_MAX + 32];
 	int status = 1;
-	const char *templates = cfg->templates_dir ? cfg->templates_dir : find_templates(tdir);
+	static const char *const templates_rel[] = { "../templates", NULL };
+	static const char *const fonts_rel[] = { "fonts", NULL };
+	const char *templates = cfg->templates_dir ? cfg->templates_dir
+		: find_resource("CIVICARD_TEMPLATES", templates_rel, CIVICARD_DATADIR "/templates", tdir);
+	const char *fonts = cfg->fonts_dir ? cfg->fonts_dir
+		: find_resource("CIVICARD_FONTS", fonts_rel, CIVICARD_DATADIR "/fonts", fdir);
 
 	if (tpl_set_load(templates, &app.tpl, err, sizeof err) < 0) {
 		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
@@ -229,8 +238,18 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "civicard: cannot load the static files in \"%s/static\"\n", templates);
 		goto out;
 	}
+	snprintf(regular, sizeof regular, "%s/CardSans.ttf", fonts);
+	snprintf(bold, sizeof bold, "%s/CardSans-Bold.ttf", fonts);
+	if (card_fonts_load(regular, bold, &app.fonts, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: card fonts in \"%s\": %s\n", fonts, err);
+		goto out;
+	}
 	if (data_open(cfg->data_dir, &db) != 0)
 		goto out;
+	if (keystore_open(cfg->data_dir, db, 1, &app.keys, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: keys: %s\n", err);
+		goto out;
+	}
 	if (bootstrap_admin(db) < 0) {
 		fprintf(stderr, "civicard: cannot create the first admin account\n");
 		goto out;
@@ -281,6 +300,8 @@ out:
 	free(app.route_patterns);
 	static_free(&app);
 	tpl_set_free(app.tpl);
+	keystore_free(app.keys);
+	card_fonts_free(app.fonts);
 	return status;
 }
 

@@ -90,7 +90,10 @@ void form_free(struct form *f)
 		free(f->names[i]);
 		free(f->values[i]);
 	}
+	for (size_t i = 0; i < f->nfiles; i++)
+		free(f->files[i].name);
 	f->count = 0;
+	f->nfiles = 0;
 }
 
 static char *decode_part(const char *s, size_t len)
@@ -135,7 +138,7 @@ int form_parse(const char *body, size_t len, struct form *ret)
 	return 0;
 fail:
 	form_free(&f);
-	ret->count = 0;
+	memset(ret, 0, sizeof *ret);
 	return -1;
 }
 

@@ -3,9 +3,15 @@
  * Order matters only where two patterns could match the same path: the
  * first wins. A path that matches with another method gets 405. */
 #include "handlers.h"
+#include "pages.h"
 #include "http.h"
 
+#include "photo.h"
+
 #define KB * 1024
+#define CLERKS (ROLE_CLERK | ROLE_ADMIN)
+/* A photo, plus room for the other fields and multipart framing. */
+#define PHOTO_UPLOAD_LIMIT (PHOTO_MAX_BYTES + 256 KB)
 
 const struct route routes[] = {
 	/* method  pattern                  handler          roles        flags */
@@ -19,6 +25,13 @@ const struct route routes[] = {
 	{ "GET",  "/api/v1/me",             api_me,          0,           ROUTE_API_AUTH | ROUTE_FIRST_PASS, 0 },
 	{ "POST", "/api/v1/password",       api_password,    0,           ROUTE_API_AUTH | ROUTE_FIRST_PASS | ROUTE_SLOW, 4 KB },
 
+	/* Cards (clerks and admins). */
+	{ "POST", "/api/v1/cards",          api_card_issue,  CLERKS,      ROUTE_API_AUTH | ROUTE_SLOW, PHOTO_UPLOAD_LIMIT },
+	{ "GET",  "/api/v1/cards",          api_card_search, CLERKS,      ROUTE_API_AUTH, 0 },
+	{ "GET",  "/api/v1/cards/{n}",      api_card_get,    CLERKS,      ROUTE_API_AUTH, 0 },
+	{ "GET",  "/api/v1/cards/{n}/pdf",  api_card_pdf,    CLERKS,      ROUTE_API_AUTH | ROUTE_SLOW, 0 },
+	{ "GET",  "/api/v1/cards/{n}/photo", api_card_photo, CLERKS,      ROUTE_API_AUTH, 0 },
+
 	/* Staff web pages (cookie session, CSRF token on every form). */
 	{ "GET",  "/",                      ui_home,         0,           0, 0 },
 	{ "GET",  "/login",                 ui_login_page,   0,           0, 0 },
@@ -27,6 +40,12 @@ const struct route routes[] = {
 	{ "GET",  "/dashboard",             ui_dashboard,    0,           ROUTE_WEB_AUTH, 0 },
 	{ "GET",  "/password",              ui_password_page, 0,          ROUTE_WEB_AUTH | ROUTE_FIRST_PASS, 0 },
 	{ "POST", "/password",              ui_password,     0,           ROUTE_WEB_AUTH | ROUTE_FORM | ROUTE_FIRST_PASS | ROUTE_SLOW, 4 KB },
+	{ "GET",  "/cards/new",             ui_card_new_page, CLERKS,     ROUTE_WEB_AUTH, 0 },
+	{ "POST", "/cards/new",             ui_card_new,     CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM | ROUTE_SLOW, PHOTO_UPLOAD_LIMIT },
+	{ "GET",  "/cards/search",          ui_card_search,  CLERKS,      ROUTE_WEB_AUTH, 0 },
+	{ "GET",  "/cards/{n}",             ui_card_view,    CLERKS,      ROUTE_WEB_AUTH, 0 },
+	{ "GET",  "/cards/{n}/photo",       ui_card_photo,   CLERKS,      ROUTE_WEB_AUTH, 0 },
+	{ "GET",  "/cards/{n}/pdf",         ui_card_pdf,     CLERKS,      ROUTE_WEB_AUTH | ROUTE_SLOW, 0 },
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

@@ -44,7 +44,29 @@ static uint64_t now_ns(void)
 
 const char *req_query(struct request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	for (size_t i = 0; i < req->nquery; i++)
+		if (strcmp(req->query[i].name, name) == 0)
+			return req->query[i].value;
+	return NULL;
+}
+
+static enum MHD_Result copy_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct request *req = cls;
+	(void)kind;
+	if (req->nquery == QUERY_MAX)
+		return MHD_NO;
+	char *k = strdup(key), *v = strdup(value ? value : "");
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return MHD_NO;
+	}
+	req->query[req->nquery].name = k;
+	req->query[req->nquery].value = v;
+	req->nquery++;
+	return MHD_YES;
 }
 
 const char *req_header(struct request *req, const char *name)
@@ -246,7 +268,9 @@ static int begin(struct request *req, const char *method)
 		}
 	}
 
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, copy_query, req);
 	req->authorization = dup_or_null(req_header(req, MHD_HTTP_HEADER_AUTHORIZATION));
+	req->content_type = dup_or_null(req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE));
 	req->cookie_session = dup_or_null(MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
 								      "civicard_session"));
 	req->cookie_prelogin = dup_or_null(MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
@@ -295,7 +319,11 @@ static void dispatch(struct request *req)
 {
 	const struct route *r = req->route;
 	if (r->flags & ROUTE_FORM) {
-		if (form_parse(req->body.data ? req->body.data : "", req->body.len, &req->form) < 0) {
+		const char *body = req->body.data ? req->body.data : "";
+		int parsed = req->content_type && strncasecmp(req->content_type, "multipart/", 10) == 0
+			? form_parse_multipart(body, req->body.len, req->content_type, &req->form)
+			: form_parse(body, req->body.len, &req->form);
+		if (parsed < 0) {
 			fail(req, 400, "bad_request", "the form could not be read");
 			req->state = ST_READY;
 			return;
@@ -380,6 +408,11 @@ static void request_free(struct request *req)
 	for (int i = 0; i < req->resp.nheaders; i++)
 		free(req->resp.headers[i].value);
 	free(req->authorization);
+	for (size_t i = 0; i < req->nquery; i++) {
+		free(req->query[i].name);
+		free(req->query[i].value);
+	}
+	free(req->content_type);
 	free(req->cookie_session);
 	free(req->cookie_prelogin);
 	sodium_memzero(&req->session, sizeof req->session);

@@ -34,4 +34,22 @@ const char *const db_sql[STMT__COUNT] = {
 	[STMT_AUDIT_ALL] =
 		"SELECT id, at, actor, action, subject, detail, prev_hash, hash"
 		" FROM audit_log ORDER BY id",
+	[STMT_SIGNING_KEYS] =
+		"SELECT kid, public_key, retired_at FROM signing_keys ORDER BY kid",
+	[STMT_SIGNING_KEY_INSERT] =
+		"INSERT INTO signing_keys (kid, public_key, created_at) VALUES (?, ?, ?)",
+	[STMT_CARD_INSERT] =
+		"INSERT INTO cards (card_number, version, issued_on, expires_on, status_index, kid,"
+		" lookup, personal, photo, reprint_hash, created_by, created_at)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+#define CARD_COLUMNS "id, card_number, version, status, revoke_reason, issued_on, expires_on," \
+		     " status_index, kid, personal, photo"
+	[STMT_CARD_LATEST] =
+		"SELECT " CARD_COLUMNS " FROM cards WHERE card_number = ? ORDER BY version DESC LIMIT 1",
+	[STMT_CARD_SEARCH] =
+		"SELECT " CARD_COLUMNS " FROM cards c WHERE lookup = ?"
+		" AND version = (SELECT max(version) FROM cards WHERE card_number = c.card_number)"
+		" ORDER BY issued_on DESC LIMIT 50",
+	[STMT_CARD_NUMBER_USED] =
+		"SELECT 1 FROM cards WHERE card_number = ? LIMIT 1",
 };

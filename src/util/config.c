@@ -21,4 +21,14 @@ void config_defaults(struct config *c)
 	c->per_ip_limit = 200;
 	c->body_limit = 64 * 1024;
 	c->access_log = 1;
+	c->city_name = "Ville d'Exemple / City of Example";
+	c->card_title = "Carte d'identité municipale / Municipal identity card";
+	c->label_family = "Nom / Family name";
+	c->label_given = "Prénoms / Given names";
+	c->label_dob = "Date de naissance / Date of birth";
+	c->label_number = "N° de carte / Card no.";
+	c->label_expires = "Expire le / Expires";
+	c->verify_label = "Vérifier / Verify:";
+	c->return_line = "Carte trouvée ? Déposez-la dans une boîte aux lettres. / "
+			 "Found this card? Drop it in any mailbox.";
 }

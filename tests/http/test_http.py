@@ -1,126 +1,24 @@
 #!/usr/bin/env python3
-"""Black-box tests: start the real `civicard serve` on a loopback port with
-a temporary data folder and speak HTTP to it.
+"""Black-box tests of the service skeleton: health, errors, security
+headers, staff log-in (API and web), limits, metrics, shutdown, check.
 
-usage: test_http.py path/to/civicard
-Prints one line per test and closes with "N passed, N failed"."""
+usage: test_http.py path/to/civicard"""
 
-import http.client
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
-BINARY = os.path.abspath(sys.argv[1])
+import harness
+from harness import Server, check, raw, test
+
 CLERK_PASSWORD = "clerk password 1"        # invented for the tests
 ADMIN_NEW_PASSWORD = "admin's new password"
-
-
-class Server:
-    """One `civicard serve` with its own data folder."""
-
-    def __init__(self, data=None):
-        self.data = data or tempfile.mkdtemp(prefix="civicard-http-")
-        self.stderr = []
-        self.admin_password = None
-        self.proc = subprocess.Popen(
-            [BINARY, "serve", "--data", self.data, "--listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        deadline = time.time() + 30
-        self.port = None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = re.search(r"one-time password: (\S+)", line)
-            if m:
-                self.admin_password = m.group(1)
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if not self.port:
-            self.proc.kill()
-            raise RuntimeError("server did not start:\n" + "".join(self.stderr))
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-
-    def _drain_stderr(self):
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        data = r.read()
-        conn.close()
-        return r.status, r.headers, data
-
-    def json(self, method, path, body=None, token=None, headers=None):
-        h = dict(headers or {})
-        if token:
-            h["Authorization"] = "Bearer " + token
-        if body is not None:
-            h["Content-Type"] = "application/json"
-        status, hdrs, data = self.request(method, path, body, h)
-        try:
-            parsed = json.loads(data) if data else None
-        except ValueError:
-            parsed = None
-        return status, hdrs, parsed
-
-    def login(self, username, password):
-        return self.json("POST", "/api/v1/login", {"username": username, "password": password})
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        return self.proc.wait(timeout=60)
-
-    def cli(self, *args, stdin=""):
-        return subprocess.run([BINARY, *args, "--data", self.data], input=stdin,
-                              capture_output=True, text=True, timeout=60)
-
-
-def raw(port, payload, timeout=10):
-    """Send bytes as they are; return the whole reply."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(payload)
-        chunks = []
-        try:
-            while True:
-                c = s.recv(65536)
-                if not c:
-                    break
-                chunks.append(c)
-        except socket.timeout:
-            pass
-    return b"".join(chunks)
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 # ---------------------------------------------------------------- tests
@@ -412,11 +310,11 @@ def argon2_does_not_stall_other_requests(s):
 def check_command(s):
     r = s.cli("check")
     check(r.returncode == 0 and "audit log: ok" in r.stdout, f"check: {r.returncode} {r.stdout} {r.stderr}")
-    r = subprocess.run([BINARY, "bogus"], capture_output=True, text=True)
+    r = subprocess.run([harness.BINARY, "bogus"], capture_output=True, text=True)
     check(r.returncode == 2, "unknown command is a usage error")
-    r = subprocess.run([BINARY, "keys", "rotate", "--data", s.data], capture_output=True, text=True)
+    r = subprocess.run([harness.BINARY, "keys", "rotate", "--data", s.data], capture_output=True, text=True)
     check(r.returncode == 1 and "not yet available" in r.stderr, "keys rotate not yet available")
-    r = subprocess.run([BINARY, "check", "--data", s.data + "-missing"], capture_output=True, text=True)
+    r = subprocess.run([harness.BINARY, "check", "--data", s.data + "-missing"], capture_output=True, text=True)
     check(r.returncode == 1 and r.stderr.count("\n") == 1, "check on a missing folder: one line")
 
 
@@ -459,43 +357,24 @@ def tampered_audit_log_detected(data):
     db.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = 2")
     db.commit()
     db.close()
-    r = subprocess.run([BINARY, "check", "--data", data], capture_output=True, text=True)
+    r = subprocess.run([harness.BINARY, "check", "--data", data], capture_output=True, text=True)
     check(r.returncode == 1 and "entry 2" in r.stderr, f"tampered chain: {r.returncode} {r.stderr}")
 
 
-def main():
-    passed = failed = 0
+def stop_then_check(s):
+    code = s.stop()
+    check(code == 0, f"exit status {code}:\n{''.join(s.stderr)[-3000:]}")
+    r = s.cli("check")
+    check(r.returncode == 0, f"check after stop: {r.stdout} {r.stderr}")
+    tampered_audit_log_detected(s.data)
 
-    def run(name, fn, *args):
-        nonlocal passed, failed
-        try:
-            fn(*args)
-            print(f"ok   {name}")
-            passed += 1
-        except Exception:
-            print(f"FAIL {name}")
-            traceback.print_exc()
-            failed += 1
 
-    s = Server()
-    try:
-        for fn in TESTS:
-            run(fn.__name__, fn, s)
-        code = s.stop()
-        run("clean_exit_on_sigterm", check, code == 0, f"exit status {code}:\n{''.join(s.stderr)[-3000:]}")
-        run("check_after_stop", lambda: check(s.cli("check").returncode == 0, "check after stop"))
-        run("tampered_audit_log_detected", tampered_audit_log_detected, s.data)
-    finally:
-        if s.proc.poll() is None:
-            s.proc.kill()
-        shutil.rmtree(s.data, ignore_errors=True)
-
-    run("sigterm_finishes_in_flight",
-        lambda: shutil.rmtree(sigterm_finishes_in_flight().data, ignore_errors=True))
-
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+def sigterm_run(_):
+    shutil.rmtree(sigterm_finishes_in_flight().data, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_tests(os.path.abspath(sys.argv[1]), [
+        ("clean_exit_on_sigterm_then_check", stop_then_check),
+        ("sigterm_finishes_in_flight", sigterm_run),
+    ]))

@@ -63,6 +63,64 @@ TEST(utf8_rules)
 	CHECK(!utf8_text_valid("\x7f", 1));
 }
 
+TEST(multipart_fields_and_files)
+{
+	const char ct[] = "multipart/form-data; boundary=----XyZ";
+	const char body[] =
+		"------XyZ\r\n"
+		"Content-Disposition: form-data; name=\"given_names\"\r\n\r\n"
+		"Thị Ánh\r\n"
+		"------XyZ\r\n"
+		"Content-Disposition: form-data; name=\"evidence\"\r\n\r\n"
+		"passport\r\n"
+		"------XyZ\r\n"
+		"Content-Disposition: form-data; name=\"evidence\"\r\n\r\n"
+		"school_record\r\n"
+		"------XyZ\r\n"
+		"Content-Disposition: form-data; name=\"photo\"; filename=\"Ana Lopez.jpg\"\r\n"
+		"Content-Type: image/jpeg\r\n\r\n"
+		"\xff\xd8\x00\r\n--not-the-boundary\xff\xd9\r\n"
+		"------XyZ--\r\n";
+	struct form f;
+	CHECK(form_parse_multipart(body, sizeof body - 1, ct, &f) == 0);
+	CHECK(f.count == 3 && f.nfiles == 1);
+	CHECK_STR(form_get(&f, "given_names"), "Thị Ánh");
+	CHECK_STR(f.values[2], "school_record");
+	const struct form_file *photo = form_file(&f, "photo");
+	CHECK(photo && photo->len == 25);
+	CHECK(photo && memcmp(photo->data, "\xff\xd8\x00\r\n--not-the-boundary\xff\xd9", 25) == 0);
+	form_free(&f);
+
+	/* Quoted boundary, preamble, empty value. */
+	const char ct2[] = "multipart/form-data; boundary=\"a b\"";
+	const char body2[] = "preamble\r\n--a b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n--a b--";
+	CHECK(form_parse_multipart(body2, sizeof body2 - 1, ct2, &f) == 0);
+	CHECK_STR(form_get(&f, "x"), "");
+	form_free(&f);
+}
+
+TEST(multipart_refusals)
+{
+	struct form f;
+	const char ct[] = "multipart/form-data; boundary=B";
+	const char *bad[] = {
+		"--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nno end",
+		"--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n--B--",
+		"--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\xff\r\n--B--",
+		"--B\r\nContent-Disposition: attachment; name=\"x\"\r\n\r\nv\r\n--B--",
+		"--B\r\nContent-Disposition: form-data; name=\"x\"\r\nContent-Disposition: form-data; name=\"y\"\r\n\r\nv\r\n--B--",
+		"--B",
+		"",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK(form_parse_multipart(bad[i], strlen(bad[i]), ct, &f) == -1);
+		CHECK(f.count == 0 && f.nfiles == 0);
+	}
+	CHECK(form_parse_multipart("--B--", 5, "text/plain", &f) == -1);
+	CHECK(form_parse_multipart("--B--", 5, "multipart/form-data", &f) == -1);
+	CHECK(form_parse_multipart("--B--", 5, ct, &f) == 0 && f.count == 0);
+}
+
 int main(void)
 {
 	RUN(parses_fields);
@@ -70,5 +128,7 @@ int main(void)
 	RUN(refuses_malformed);
 	RUN(limits_field_count);
 	RUN(utf8_rules);
+	RUN(multipart_fields_and_files);
+	RUN(multipart_refusals);
 	return CHECK_DONE();
 }

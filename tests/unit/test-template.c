@@ -2,6 +2,9 @@
  * pages in templates/ (or the folder given as argv[1]). */
 #include "template.h"
 
+#include "card.h"
+#include "pages.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -670,8 +673,46 @@ static int count(const char *hay, const char *needle)
 	return n;
 }
 
-/* What every full page must look like, in language lang. */
+/* 1 when every <script in html is exactly <script src="/static/NAME.js"
+ * defer></script>: files of ours, nothing inline (the CSP forbids it). */
+static int scripts_are_static_files(const char *html)
+{
+	for (const char *p = html; (p = strstr(p, "<script")); p++) {
+		const char *q = p + strlen("<script");
+		if (strncmp(q, " src=\"/static/", 14) != 0)
+			return 0;
+		q += 14;
+		while ((*q >= 'a' && *q <= 'z') || *q == '-')
+			q++;
+		if (strncmp(q, ".js\" defer></script>", 20) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when html has an attribute like onclick= (letters after " on", then =). */
+static int has_event_handler(const char *html)
+{
+	for (const char *p = html; (p = strstr(p, " on")); p++) {
+		const char *q = p + 3;
+		while (*q >= 'a' && *q <= 'z')
+			q++;
+		if (q > p + 3 && *q == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* What every full page must look like, in language lang; allow_url for
+ * a page that shows the service's own address (the resident's receipt). */
+static void check_page_shape_url(const char *html, const char *lang, int allow_url);
+
 static void check_page_shape(const char *html, const char *lang)
+{
+	check_page_shape_url(html, lang, 0);
+}
+
+static void check_page_shape_url(const char *html, const char *lang, int allow_url)
 {
 	char want[64];
 	snprintf(want, sizeof want, "<html lang=\"%s\">", lang);
@@ -692,10 +733,13 @@ static void check_page_shape(const char *html, const char *lang)
 	CHECK_CONTAINS(html, strcmp(lang, "en") == 0 ? "<a href=\"?lang=fr\"" : "<a href=\"?lang=en\"");
 	CHECK_CONTAINS(html, "aria-current=\"true\"");
 	/* the CSP forbids these; nothing may leak through unrendered */
-	CHECK_LACKS(html, "<script");
+	CHECK(scripts_are_static_files(html));
 	CHECK_LACKS(html, "style=");
-	CHECK_LACKS(html, "http:");
-	CHECK_LACKS(html, "https:");
+	CHECK(!has_event_handler(html));   /* no inline event handlers either */
+	if (!allow_url) {
+		CHECK_LACKS(html, "http:");
+		CHECK_LACKS(html, "https:");
+	}
 	CHECK_LACKS(html, "{{");
 	CHECK_LACKS(html, "}}");
 }
@@ -881,6 +925,388 @@ TEST(test_real_pages)
 	tpl_set_free(set);
 }
 
+/* ---- the clerk's card pages ------------------------------------------- */
+
+/* Render a real page with ctx (taken) plus the common members a signed-in
+ * clerk's page has; returns the HTML (caller frees) or NULL (page_err). */
+static char *card_page(const struct tpl_set *set, const char *name, const char *lang, json_t *ctx)
+{
+	json_object_set_new(ctx, "lang", json_string(lang));
+	json_object_set_new(ctx, "langs", json_pack("[{s:s, s:s, s:b}, {s:s, s:s, s:b}]",
+		"code", "en", "name", "English", "current", strcmp(lang, "en") == 0,
+		"code", "fr", "name", "Français", "current", strcmp(lang, "fr") == 0));
+	json_object_set_new(ctx, "user", json_pack("{s:s, s:s, s:b}", "username", "clerk1", "role",
+						   "clerk", "is_clerk", 1));
+	json_object_set_new(ctx, "csrf", json_string("tok&en"));
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+	page_err[0] = '\0';
+	if (tpl_render(set, name, lang, ctx, &out, page_err, sizeof page_err) == 0) {
+		buf_puts(&out, "");
+		text = buf_steal(&out, NULL);
+	}
+	buf_free(&out);
+	json_decref(ctx);
+	return text;
+}
+
+/* The catalogue text of key, HTML-escaped as pages write it. Valid until
+ * the next call. */
+static const char *esc_text(const struct tpl_set *set, const char *lang, const char *key)
+{
+	static char out[2048];
+	const char *t = tpl_text(set, lang, key);
+	struct buf b = BUF_INIT;
+	if (!t) {
+		snprintf(out, sizeof out, "(no key %s)", key);
+		return out;
+	}
+	buf_html(&b, t, strlen(t));
+	snprintf(out, sizeof out, "%s", b.data ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
+/* The name="" attributes a card form may have (the meta viewport too). */
+static const char *const issue_fields[] = {
+	"viewport", "csrf", "given_names", "family_name", "date_of_birth", "photo", "address",
+	"gender", "language", "evidence", NULL,
+};
+
+/* 1 when every name="X" in html has X in allowed (NULL-terminated). */
+static int only_names(const char *html, const char *const *allowed)
+{
+	for (const char *p = html; (p = strstr(p, " name=\"")); p++) {
+		const char *v = p + 7, *end = strchr(v, '"');
+		int ok = 0;
+		for (const char *const *a = allowed; end && *a; a++)
+			ok |= strlen(*a) == (size_t)(end - v) && strncmp(v, *a, (size_t)(end - v)) == 0;
+		if (!ok) {
+			fprintf(stderr, "  unexpected field %.*s\n", end ? (int)(end - v) : 20, v);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The issue form's context as pages_cards.c builds it (the labels are
+ * not read from the catalogue here: the page only has to show them). */
+static json_t *issue_ctx(void)
+{
+	json_t *ev = json_array();
+	for (const char *const *t = card_evidence_types; *t; t++)
+		json_array_append_new(ev, json_pack("{s:s, s:s, s:b}", "code", *t, "label", *t,
+						    "checked", strcmp(*t, "passport") == 0));
+	return json_pack("{s:{s:s, s:s, s:s, s:s}, s:[{s:s, s:s, s:s, s:b}, {s:s, s:s, s:s, s:b}],"
+			 " s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}], s:o, s:i, s:s, s:{}, s:[], s:b}",
+		"values", "given_names", "Zoé <b>", "family_name", "N\"guyen", "date_of_birth", "1985-03-27",
+			"address", "",
+		"genders", "value", "", "id", "gender-none", "label", "GENDER-NONE", "checked", 0,
+			"value", "X", "id", "gender-X", "label", "GENDER-X", "checked", 1,
+		"languages", "code", "", "name", "LANG-NONE", "selected", 0,
+			"code", "fr", "name", "LANG-FR", "selected", 1,
+		"evidence_types", ev,
+		"photo_max_mb", 8, "today", "2025-06-01",
+		"error", "error_list", "has_errors", 0);
+}
+
+static void add_field_error(json_t *ctx, const char *field, const char *anchor, const char *msg)
+{
+	json_object_set_new(json_object_get(ctx, "error"), field, json_string(msg));
+	json_array_append_new(json_object_get(ctx, "error_list"),
+			      json_pack("{s:s, s:s}", "anchor", anchor, "message", msg));
+	json_object_set_new(ctx, "has_errors", json_true());
+}
+
+/* A card as card_json() gives it, plus what the card page adds. */
+static json_t *card_obj(const char *status)
+{
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+			 " s:[s], s:n, s:b, s:b, s:b, s:[s, s]}",
+		"card_number", "K7QM4TXP9WF", "card_number_formatted", "K7QM-4TXP-9WF", "version", 1,
+		"status", status, "given_names", "Thị Ánh <i>", "family_name", "Nguyễn", "date_of_birth",
+		"1985-03-27", "issued_on", "2025-06-01", "expires_on", "2030-06-01",
+		"pdf_url", "/api/v1/cards/K7QM4TXP9WF/pdf", "photo_url", "/api/v1/cards/K7QM4TXP9WF/photo",
+		"qr_text", "https://id.example.org/v#AAAA", "gender", "X", "language", "fr",
+		"evidence", "passport", "address",
+		"is_active", strcmp(status, "active") == 0, "is_expired", strcmp(status, "expired") == 0,
+		"is_revoked", strcmp(status, "revoked") == 0,
+		"evidence_labels", "Passport", "Letter & co");
+}
+
+TEST(test_card_pages)
+{
+	char err[512];
+	struct tpl_set *set = NULL;
+	if (tpl_set_load(templates_dir, &set, err, sizeof err) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(!"the real templates load");
+		return;
+	}
+	/* Every key pages_cards.c looks up at run time is in the catalogues. */
+	err[0] = '\0';
+	CHECK(ui_cards_check(set, err, sizeof err) == 0);
+	if (err[0])
+		fprintf(stderr, "  %s\n", err);
+
+	const char *langs[] = { "en", "fr" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *lang = langs[i], *other = i == 0 ? "fr" : "en";
+		char *html;
+		json_t *ctx;
+
+		/* the issue form, fresh */
+		html = card_page(set, "card_new", lang, issue_ctx());
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "<script src=\"/static/card-form.js\" defer></script>");
+		CHECK_CONTAINS(html, "action=\"/cards/new\" enctype=\"multipart/form-data\"");
+		CHECK_CONTAINS(html, "name=\"csrf\" value=\"tok&amp;en\"");
+		CHECK_CONTAINS(html, "accept=\"image/jpeg,image/png\" capture=\"user\"");
+		CHECK_CONTAINS(html, "type=\"date\"");
+		CHECK_CONTAINS(html, "max=\"2025-06-01\"");
+		CHECK_CONTAINS(html, "value=\"Zoé &lt;b&gt;\"");
+		CHECK_CONTAINS(html, "value=\"N&quot;guyen\"");
+		CHECK_CONTAINS(html, "value=\"1985-03-27\"");
+		CHECK(count(html, "autofocus") == 1);
+		CHECK_CONTAINS(html, "required autofocus value=\"Zoé");   /* on the first field */
+		CHECK_CONTAINS(html, "id=\"gender-X\" name=\"gender\" value=\"X\" checked");
+		CHECK_CONTAINS(html, "<option value=\"fr\" selected>LANG-FR</option>");
+		CHECK_CONTAINS(html, "id=\"evidence-passport\" name=\"evidence\" value=\"passport\" checked");
+		CHECK_CONTAINS(html, "id=\"evidence-school_record\" name=\"evidence\" value=\"school_record\">");
+		CHECK_CONTAINS(html, "id=\"camera\" hidden");
+		CHECK_CONTAINS(html, "id=\"photo-preview\" hidden");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.new.title"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.camera.start"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.camera.denied"));
+		CHECK_CONTAINS(html, "aria-describedby=\"given_names-hint\"");
+		CHECK_LACKS(html, "aria-invalid");
+		CHECK_LACKS(html, "error-summary");
+		CHECK_LACKS(html, "role=\"alert\"");
+		/* only the fields the service collects: nothing else, no free text */
+		CHECK(only_names(html, issue_fields));
+		CHECK_LACKS(html, "<textarea");
+		free(html);
+
+		/* the issue form, refused: summary at the top, messages at the fields */
+		ctx = issue_ctx();
+		add_field_error(ctx, "given_names", "given_names", "GN-ERROR");
+		add_field_error(ctx, "photo", "photo", "PHOTO-ERROR");
+		add_field_error(ctx, "gender", "gender-none", "GENDER-ERROR");
+		add_field_error(ctx, "evidence", "evidence-passport", "EV-ERROR");
+		html = card_page(set, "card_new", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "class=\"error-summary\" role=\"alert\"");
+		CHECK_CONTAINS(html, "<a href=\"#given_names\">GN-ERROR</a>");
+		CHECK_CONTAINS(html, "<a href=\"#photo\">PHOTO-ERROR</a>");
+		CHECK_CONTAINS(html, "<a href=\"#gender-none\">GENDER-ERROR</a>");
+		CHECK_CONTAINS(html, "<a href=\"#evidence-passport\">EV-ERROR</a>");
+		CHECK_CONTAINS(html, "id=\"given_names-error\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"given_names-hint given_names-error\" aria-invalid=\"true\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"photo-hint photo-again photo-error\" aria-invalid=\"true\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"gender-hint gender-error\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"evidence-hint evidence-error\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"family_name-hint\"");   /* fine fields stay plain */
+		CHECK(count(html, "aria-invalid=\"true\"") == 2);
+		CHECK(count(html, "GN-ERROR") == 2);   /* summary + field */
+		CHECK(count(html, "autofocus") == 1);  /* the summary, not the first field */
+		CHECK_CONTAINS(html, "tabindex=\"-1\" autofocus");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.field.photo_again"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.errors.title"));
+		CHECK_CONTAINS(html, "value=\"Zoé &lt;b&gt;\"");   /* what was typed is kept */
+		CHECK_CONTAINS(html, "value=\"passport\" checked");
+		CHECK(strstr(html, "<title>") && strstr(strstr(html, "<title>"), esc_text(set, lang, "card.errors.prefix")));
+		free(html);
+
+		/* the issue form, refused as a whole */
+		ctx = issue_ctx();
+		json_object_set_new(ctx, "form_error_unknown", json_true());
+		json_object_set_new(ctx, "form_error_stored", json_true());
+		html = card_page(set, "card_new", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.error.unknown_field"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.error.not_stored"));
+		free(html);
+		ctx = issue_ctx();
+		json_object_del(ctx, "values");   /* a missing member is a render error */
+		html = card_page(set, "card_new", lang, ctx);
+		CHECK(html == NULL);
+		free(html);
+
+		/* one card */
+		ctx = json_pack("{s:o}", "card", card_obj("active"));
+		json_object_set_new(json_object_get(ctx, "card"), "gender_text", json_string("GENDER-X"));
+		json_object_set_new(json_object_get(ctx, "card"), "language_text", json_string("LANG-FR"));
+		html = card_page(set, "card_view", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "<script src=\"/static/card-view.js\" defer></script>");
+		CHECK_CONTAINS(html, "<img class=\"card-photo\" src=\"/cards/K7QM4TXP9WF/photo\"");
+		CHECK_CONTAINS(html, "href=\"/cards/K7QM4TXP9WF/pdf\"");
+		CHECK_CONTAINS(html, "href=\"/cards/K7QM4TXP9WF/pdf?format=sheet\"");
+		CHECK_CONTAINS(html, "href=\"/cards/K7QM4TXP9WF/pdf?format=letter\"");
+		CHECK_LACKS(html, "/api/v1/");   /* the page's own routes, with the session */
+		CHECK_CONTAINS(html, "<button type=\"button\" class=\"button button-outline\" data-print=\"page\" hidden>");
+		CHECK_CONTAINS(html, "K7QM-4TXP-9WF");
+		CHECK_CONTAINS(html, "Thị Ánh &lt;i&gt;");
+		CHECK_CONTAINS(html, "Nguyễn");
+		CHECK_CONTAINS(html, "2030-06-01");
+		CHECK_CONTAINS(html, "GENDER-X");
+		CHECK_CONTAINS(html, "LANG-FR");
+		CHECK_CONTAINS(html, "Letter &amp; co");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.status.active"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.pdf_card"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.pdf_a4"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.pdf_letter"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.none"));   /* no address */
+		CHECK_LACKS(html, esc_text(set, lang, "card.status.expired"));
+		CHECK_LACKS(html, "class=\"receipt\"");
+		CHECK_LACKS(html, "data-card-url");
+		CHECK_LACKS(html, "data-print=\"receipt\"");
+		free(html);
+
+		/* expired, revoked, no photo, nothing optional recorded */
+		json_t *card = card_obj("revoked");
+		json_object_del(card, "photo_url");
+		json_object_set_new(card, "evidence_labels", json_array());
+		json_object_set_new(card, "revoke_reason_text", json_string("REASON"));
+		html = card_page(set, "card_view", lang, json_pack("{s:o}", "card", card));
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.status.revoked"));
+		CHECK_CONTAINS(html, "(REASON)");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.no_photo"));
+		CHECK_LACKS(html, "<img");
+		CHECK(count(html, esc_text(set, lang, "card.view.none")) >= 3);
+		free(html);
+		html = card_page(set, "card_view", lang, json_pack("{s:o}", "card", card_obj("expired")));
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "class=\"status status-expired\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.status.expired"));
+		free(html);
+
+		/* just issued: the receipt, in the resident's language */
+		json_t *receipt = json_object();
+		const char *texts[] = { "title", "keep", "lost", "need", "label_number", "label_dob",
+					"label_code", "once", "no_paper" };
+		for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+			char key[64];
+			snprintf(key, sizeof key, "card.receipt.%s", texts[k]);
+			json_object_set_new(receipt, texts[k], json_string(tpl_text(set, other, key)));
+		}
+		json_object_set_new(receipt, "lang", json_string(other));
+		json_object_set_new(receipt, "city", json_string("Ville d'Exemple / City of Example"));
+		json_object_set_new(receipt, "url", json_string("https://id.example.org/reprint"));
+		json_object_set_new(receipt, "number", json_string("K7QM-4TXP-9WF"));
+		json_object_set_new(receipt, "dob", json_string("1985-03-27"));
+		json_object_set_new(receipt, "code", json_string("ABCD-EFGH-JKMN"));
+		ctx = json_pack("{s:o, s:o, s:b}", "card", card_obj("active"), "receipt", receipt, "issued", 1);
+		html = card_page(set, "card_view", lang, ctx);
+		check_page_shape_url(html, lang, 1);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.issued"));
+		CHECK_CONTAINS(html, "role=\"status\" data-card-url=\"/cards/K7QM4TXP9WF\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.receipt.screen_heading"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.receipt.screen_note"));
+		CHECK_CONTAINS(html, "data-print=\"receipt\" hidden");
+		char want[64];
+		snprintf(want, sizeof want, "<section class=\"receipt\" lang=\"%s\"", other);
+		CHECK_CONTAINS(html, want);
+		CHECK_CONTAINS(html, esc_text(set, other, "card.receipt.title"));
+		CHECK_CONTAINS(html, esc_text(set, other, "card.receipt.once"));
+		CHECK_CONTAINS(html, "https://id.example.org/reprint");
+		CHECK_CONTAINS(html, "class=\"reprint-code\">ABCD-EFGH-JKMN<");
+		CHECK_CONTAINS(html, "Ville d&#39;Exemple");
+		CHECK(count(html, "ABCD-EFGH-JKMN") == 1);   /* only in the receipt, never in a link */
+		CHECK_LACKS(html, "href=\"https://id.example.org");
+		free(html);
+
+		/* search: the empty forms */
+		const char *empty_search = "{\"values\": {\"family_name\": \"\", \"date_of_birth\": \"\", "
+			"\"card_number\": \"\"}, \"today\": \"2025-06-01\", \"error\": {}, \"error_list\": [], "
+			"\"has_errors\": false, \"searched\": false}";
+		html = card_page(set, "card_search", lang, json_loads(empty_search, 0, NULL));
+		check_page_shape(html, lang);
+		CHECK(count(html, "method=\"get\" action=\"/cards/search\"") == 2);
+		CHECK_CONTAINS(html, "name=\"family_name\"");
+		CHECK_CONTAINS(html, "name=\"date_of_birth\" type=\"date\"");
+		CHECK_CONTAINS(html, "name=\"card_number\"");
+		CHECK(count(html, "autofocus") == 1);
+		CHECK_CONTAINS(html, "required autofocus value=\"\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.search.title"));
+		CHECK_LACKS(html, "result-list");
+		CHECK_LACKS(html, "aria-invalid");
+		free(html);
+
+		/* search: a field missing */
+		ctx = json_loads(empty_search, 0, NULL);
+		json_object_set_new(json_object_get(ctx, "values"), "family_name", json_string("Nguyễn"));
+		add_field_error(ctx, "date_of_birth", "date_of_birth", "DOB-ERROR");
+		html = card_page(set, "card_search", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "<a href=\"#date_of_birth\">DOB-ERROR</a>");
+		CHECK_CONTAINS(html, "aria-invalid=\"true\" aria-describedby=\"date_of_birth-error\"");
+		CHECK_CONTAINS(html, "value=\"Nguyễn\"");
+		free(html);
+
+		/* search: results, and none */
+		ctx = json_loads(empty_search, 0, NULL);
+		json_object_set_new(ctx, "searched", json_true());
+		json_object_set_new(ctx, "count", json_integer(2));
+		json_object_set_new(ctx, "no_results", json_false());
+		json_object_set_new(ctx, "results", json_pack("[o, o]", card_obj("active"), card_obj("revoked")));
+		html = card_page(set, "card_search", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK(count(html, "<a class=\"result-name\" href=\"/cards/K7QM4TXP9WF\">Nguyễn, Thị Ánh &lt;i&gt;</a>") == 2);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.status.active"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.status.revoked"));
+		CHECK_CONTAINS(html, "id=\"results-heading\" tabindex=\"-1\" autofocus");
+		CHECK(count(html, "autofocus") == 1);
+		CHECK_LACKS(html, esc_text(set, lang, "card.search.none"));
+		free(html);
+		ctx = json_loads(empty_search, 0, NULL);
+		json_object_set_new(ctx, "searched", json_true());
+		json_object_set_new(ctx, "count", json_integer(0));
+		json_object_set_new(ctx, "no_results", json_true());
+		json_object_set_new(ctx, "results", json_array());
+		json_object_set_new(ctx, "form_error_search", json_true());
+		html = card_page(set, "card_search", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.search.none"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.error.search_failed"));
+		CHECK_LACKS(html, "result-list");
+		free(html);
+
+		/* search: a mistyped card number */
+		ctx = json_loads(empty_search, 0, NULL);
+		json_object_set_new(json_object_get(ctx, "values"), "card_number", json_string("K7QM-4TXP-9WX\""));
+		add_field_error(ctx, "card_number", "card_number", "NUM-ERROR");
+		html = card_page(set, "card_search", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "value=\"K7QM-4TXP-9WX&quot;\"");
+		CHECK_CONTAINS(html, "<a href=\"#card_number\">NUM-ERROR</a>");
+		CHECK_CONTAINS(html, "aria-describedby=\"card_number-hint card_number-error\" aria-invalid=\"true\"");
+		free(html);
+
+		/* the dashboard links to both */
+		html = card_page(set, "dashboard", lang, json_pack("{s:b}", "is_clerk", 1));
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "href=\"/cards/new\"");
+		CHECK_CONTAINS(html, "href=\"/cards/search\"");
+		free(html);
+		html = card_page(set, "dashboard", lang, json_pack("{s:b}", "is_auditor", 1));
+		CHECK_LACKS(html, "href=\"/cards/new\"");
+		free(html);
+	}
+	tpl_set_free(set);
+
+	/* A catalogue without the run-time keys is caught. */
+	set = load(err, sizeof err, "main", "x", NULL);
+	CHECK(set != NULL);
+	if (set) {
+		err[0] = '\0';
+		CHECK(ui_cards_check(set, err, sizeof err) == -1);
+		CHECK_CONTAINS(err, "the catalogues have no key 'card.error.");
+		tpl_set_free(set);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	/* The folder: argv[1], else $CIVICARD_TEMPLATES (meson sets it), else
@@ -904,5 +1330,6 @@ int main(int argc, char **argv)
 	RUN(test_catalogue_errors);
 	RUN(test_load_dir);
 	RUN(test_real_pages);
+	RUN(test_card_pages);
 	return CHECK_DONE();
 }

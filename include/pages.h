@@ -1,0 +1,37 @@
+/* pages.h — the clerk's card pages (src/ui/pages_cards.c).
+ *
+ * Routes (all for clerks and administrators, cookie session):
+ *   GET  /cards/new           the issue form
+ *   POST /cards/new           issue (multipart, CSRF; slow: the photo is
+ *                             decoded); the answer shows the card and the
+ *                             resident's one-time reprint code, never a
+ *                             redirect, so the code is in no URL
+ *   GET  /cards/search        by family name + date of birth, or by number
+ *   GET  /cards/{n}           one card
+ *   GET  /cards/{n}/photo     its photo (JPEG)
+ *   GET  /cards/{n}/pdf       its PDF; ?format=sheet (A4) or letter (slow)
+ */
+#ifndef CIVICARD_PAGES_H
+#define CIVICARD_PAGES_H
+
+#include <stddef.h>
+
+#include "http.h"
+
+struct tpl_set;
+
+void ui_card_new_page(struct request *req);
+void ui_card_new(struct request *req);
+void ui_card_search(struct request *req);
+void ui_card_view(struct request *req);
+void ui_card_photo(struct request *req);
+void ui_card_pdf(struct request *req);
+
+/* The catalogue keys these pages look up at run time (field errors,
+ * evidence types, languages, genders, revocation reasons, the resident's
+ * receipt) rather than through {{t:…}} in a template, which the template
+ * loader already checks. 0 when set has them all; -1 with the first
+ * missing key named in err. For start-up and the unit test. */
+int ui_cards_check(const struct tpl_set *set, char *err, size_t errlen);
+
+#endif
