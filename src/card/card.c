@@ -75,7 +75,7 @@ int card_prepare(const struct card_input *in, struct card *ret, struct field_err
 {
 	struct card c;
 	memset(&c, 0, sizeof c);
-	enum name_problem p;
+	enum name_problem p = NAME_OK;
 	char today[11];
 	int y, m, d;
 	card_today(today);

@@ -1123,7 +1123,29 @@ static void draw_qr(struct render *r, const QRcode *qr, double x, double y, doub
 
 static const struct fit FIT_BACK_CITY = { 6.5, 5.0, 5.0, 1, CARD_W_MM - 2 * MARGIN, 2.4 };
 static const struct fit FIT_VERIFY    = { 6.5, 6.5, 5.0, 3, BACK_COL_W, 8.0 };
+static const struct fit FIT_ADDRESS   = { 7.0, 6.0, 5.0, 2, BACK_COL_W, 5.5 };
 static const struct fit FIT_RETURN    = { 6.0, 6.0, 4.5, 3, BACK_COL_W, 12.0 };
+
+/* "Vérifier / Verify: https://id.example.org/v": the words as a label,
+ * the address below them in ink. A line whose last word is not an address
+ * prints as it is. */
+static int draw_verify(struct render *r, const char *v, double top, char *err, size_t errlen)
+{
+	const char *sp = strrchr(v, ' ');
+	char label[TEXT_MAX + 1];
+	if (!sp || sp == v || !strstr(sp, "://") || (size_t)(sp - v) > TEXT_MAX)
+		return field(r, 0, v, "verify_line", &FIT_VERIFY, BACK_COL_X, top, C_INK, err,
+			     errlen);
+	memcpy(label, v, (size_t)(sp - v));
+	label[sp - v] = '\0';
+	struct fit lf = FIT_LABEL;
+	lf.box_w = BACK_COL_W;
+	if (field(r, 0, label, "verify_line", &lf, BACK_COL_X, top, C_LABEL, err, errlen) < 0)
+		return -1;
+	double vtop = top + LABEL_PT * r->fonts->reg.cap / PT_PER_MM + LABEL_GAP;
+	return field(r, 0, sp + 1, "verify_line", &FIT_ADDRESS, BACK_COL_X, vtop, C_INK, err,
+		     errlen);
+}
 
 static int draw_back(struct render *r, const struct card_text *t, const QRcode *qr,
 		     char *err, size_t errlen)
@@ -1139,8 +1161,7 @@ static int draw_back(struct render *r, const struct card_text *t, const QRcode *
 	double quiet = QR_SIDE * 4 / (qr->width + 8);
 	double top = QR_Y + quiet, bottom = QR_Y + QR_SIDE - quiet;
 	struct layout l;
-	if (field(r, 0, t->verify_line, "verify_line", &FIT_VERIFY, BACK_COL_X, top, C_INK, err,
-		  errlen) < 0 ||
+	if (draw_verify(r, t->verify_line, top, err, errlen) < 0 ||
 	    fit_field(r, 0, t->return_line, "return_line", &FIT_RETURN, &l, err, errlen) < 0)
 		return -1;
 	double h = layout_height(&r->fonts->reg, &l);
