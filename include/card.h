@@ -65,10 +65,13 @@ struct card {
 /* The evidence document types this city accepts (codes). */
 extern const char *const card_evidence_types[];
 
-/* Check and clean the input into a card (not stored yet). 0, or -1 with
- * *ret_err set and nothing allocated. The photo is decoded and
- * re-encoded here (slow: call from a worker thread). */
-int card_prepare(const struct card_input *in, struct card *ret, struct field_error *ret_err);
+struct card_fonts;
+/* Check and clean the input into a card (not stored yet). With fonts,
+ * names must also be printable in them. 0, or -1 with *ret_err set and
+ * nothing allocated. The photo is decoded and re-encoded here (slow: call
+ * from a worker thread). */
+int card_prepare(const struct card_input *in, const struct card_fonts *fonts, struct card *ret,
+		 struct field_error *ret_err);
 
 /* Store a prepared card as version 1 of a new random number, with a new
  * reprint code (shown once, stored as a keyed hash). Fills number,

@@ -6,6 +6,7 @@
 #include "http.h"
 #include "log.h"
 #include "login.h"
+#include "pages.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -233,6 +234,10 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	if (tpl_set_load(templates, &app.tpl, err, sizeof err) < 0) {
 		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
 		return 1;
+	}
+	if (ui_cards_check(app.tpl, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
+		goto out;
 	}
 	if (static_load(&app, templates) < 0) {
 		fprintf(stderr, "civicard: cannot load the static files in \"%s/static\"\n", templates);

@@ -1,5 +1,6 @@
 /* card.c — validating, sealing, storing, finding and showing cards. */
 #include "card.h"
+#include "card_pdf.h"
 #include "audit.h"
 #include "log.h"
 #include "names.h"
@@ -71,7 +72,8 @@ static int language_ok(const char *s)
 	return 1;
 }
 
-int card_prepare(const struct card_input *in, struct card *ret, struct field_error *err)
+int card_prepare(const struct card_input *in, const struct card_fonts *fonts, struct card *ret,
+		 struct field_error *err)
 {
 	struct card c;
 	memset(&c, 0, sizeof c);
@@ -89,6 +91,17 @@ int card_prepare(const struct card_input *in, struct card *ret, struct field_err
 		fail_field(err, "family_name", "family name %s",
 			   in->family_name ? name_problem_message(p) : "is required");
 		goto fail;
+	}
+	const char *names[2] = { c.given_names, c.family_name };
+	const char *fields[2] = { "given_names", "family_name" };
+	for (int i = 0; i < 2 && fonts; i++) {
+		uint32_t cp = 0;
+		if (card_fonts_cover(fonts, names[i], &cp) != 1) {
+			char what[64];
+			snprintf(what, sizeof what, "U+%04X", (unsigned)cp);
+			fail_field(err, fields[i], "the card cannot print the character %s", what);
+			goto fail;
+		}
 	}
 	if (!in->date_of_birth || date_parse(in->date_of_birth, &y, &m, &d) < 0 || y < 1900 ||
 	    strcmp(in->date_of_birth, today) > 0) {

@@ -587,6 +587,55 @@ static void trim_cid_map(HPDF_Font font, const struct face *f, const uint8_t *us
 	HPDF_Stream_Write(s, map, end * 2);
 }
 
+/* libharu 2.3.0 gives a UTF-8 font a /ToUnicode stream that is a copy of
+ * its encoding CMap ("begincidrange"): not a ToUnicode CMap, so readers
+ * warn and copy-and-paste depends on their guesswork. Replace its content
+ * with an identity map (CID = Unicode for the UTF-8 encoder) over the
+ * code points this font prints. Guarded like trim_cid_map: only when the
+ * stream is where 2.3.0 keeps it. */
+static void fix_to_unicode(HPDF_Doc pdf, HPDF_Font font, const struct face *f,
+			   const uint8_t *used)
+{
+	HPDF_FontAttr attr = font->attr;
+	if (!attr || !attr->cmap_stream || !attr->cmap_stream->stream ||
+	    attr->cmap_stream->stream->type != HPDF_STREAM_MEMORY)
+		return;
+	if (HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT) != attr->cmap_stream) {
+		HPDF_ResetError(pdf);
+		return;
+	}
+	/* Runs of used code points, none crossing a high byte (bfrange rule). */
+	unsigned from[CP_LIMIT / 2], to[CP_LIMIT / 2], n = 0;
+	for (unsigned c = 0; c < CP_LIMIT; c++) {
+		if (!bit_get(used, c) || !f->gid[c])
+			continue;
+		if (n && to[n - 1] + 1 == c && (c & 0xFF) != 0)
+			to[n - 1] = c;
+		else {
+			from[n] = to[n] = c;
+			n++;
+		}
+	}
+	HPDF_Stream s = attr->cmap_stream->stream;
+	char line[64];
+	HPDF_MemStream_FreeData(s);
+	HPDF_Stream_WriteStr(s, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+			     "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+			     "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+			     "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+	for (unsigned i = 0; i < n; i += 100) {   /* at most 100 per block */
+		unsigned k = n - i < 100 ? n - i : 100;
+		snprintf(line, sizeof line, "%u beginbfrange\n", k);
+		HPDF_Stream_WriteStr(s, line);
+		for (unsigned j = i; j < i + k; j++) {
+			snprintf(line, sizeof line, "<%04X> <%04X> <%04X>\n", from[j], to[j], from[j]);
+			HPDF_Stream_WriteStr(s, line);
+		}
+		HPDF_Stream_WriteStr(s, "endbfrange\n");
+	}
+	HPDF_Stream_WriteStr(s, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+}
+
 /* ---- rendering context ----------------------------------------------------- */
 
 #define BITS_BYTES (CP_LIMIT / 8)
@@ -1079,16 +1128,31 @@ static int draw_front(struct render *r, const struct card_text *t, const struct 
 	return 0;
 }
 
-/* The QR code as filled rectangles: horizontal runs of dark modules in
- * one path, in a coordinate system of modules (small integers, which
- * compress well), filled once (no seams between modules). side includes
- * the 4-module quiet zone on every side. */
+/* Whether row has exactly the run [col, col + len) of dark modules. */
+static int same_run(const QRcode *qr, int row, int col, int len)
+{
+	const unsigned char *d = qr->data + (size_t)row * qr->width;
+	if ((col > 0 && (d[col - 1] & 1)) || (col + len < qr->width && (d[col + len] & 1)))
+		return 0;
+	for (int i = col; i < col + len; i++)
+		if (!(d[i] & 1))
+			return 0;
+	return 1;
+}
+
+/* The QR code as filled rectangles: runs of dark modules, each stretched
+ * down over the rows that repeat it exactly, all in one path filled once
+ * (no seams between modules), in a coordinate system of modules (small
+ * integers, which compress well). side includes the 4-module quiet zone
+ * on every side. */
 static void draw_qr(struct render *r, const QRcode *qr, double x, double y, double side)
 {
-	if (r->collect)
+	enum { MAX_W = 17 + 4 * CARD_QR_MAX_VERSION };
+	unsigned char done[MAX_W * MAX_W];
+	int n = qr->width;
+	if (r->collect || n > MAX_W)
 		return;
 	HPDF_Page page = r->page;
-	int n = qr->width;
 	double m = MM(side) / (n + 8);
 	box_fill(r, x, y, side, side, C_WHITE);
 	HPDF_Page_GSave(page);
@@ -1096,18 +1160,23 @@ static void draw_qr(struct render *r, const QRcode *qr, double x, double y, doub
 	HPDF_Page_Concat(page, (float)m, 0, 0, (float)-m, (float)(px(r, x) + 4 * m),
 			 (float)(py(r, y) - 4 * m));
 	set_fill(page, C_BLACK);
+	memset(done, 0, sizeof done);
 	for (int row = 0; row < n; row++) {
 		const unsigned char *d = qr->data + (size_t)row * n;
 		for (int col = 0; col < n;) {
-			if (!(d[col] & 1)) {
+			if (!(d[col] & 1) || done[row * n + col]) {
 				col++;
 				continue;
 			}
-			int run = 1;
-			while (col + run < n && (d[col + run] & 1))
-				run++;
-			HPDF_Page_Rectangle(page, (float)col, (float)row, (float)run, 1.0f);
-			col += run;
+			int len = 1, h = 1;
+			while (col + len < n && (d[col + len] & 1))
+				len++;
+			while (row + h < n && same_run(qr, row + h, col, len)) {
+				memset(done + (row + h) * n + col, 1, (size_t)len);
+				h++;
+			}
+			HPDF_Page_Rectangle(page, (float)col, (float)row, (float)len, (float)h);
+			col += len;
 		}
 	}
 	HPDF_Page_Fill(page);
@@ -1287,8 +1356,11 @@ static int pdf_body(struct render *r, const struct card_text *t, const struct ca
 			(unsigned)HPDF_GetError(r->pdf));
 		return -1;
 	}
-	trim_cid_map(r->font[0], &r->fonts->reg, r->used[0], r->cid_map);
-	trim_cid_map(r->font[1], &r->fonts->bold, r->used[1], r->cid_map);
+	for (int i = 0; i < 2; i++) {
+		const struct face *f = i ? &r->fonts->bold : &r->fonts->reg;
+		trim_cid_map(r->font[i], f, r->used[i], r->cid_map);
+		fix_to_unicode(r->pdf, r->font[i], f, r->used[i]);
+	}
 	HPDF_Date date = {
 		.year = tm->tm_year + 1900, .month = tm->tm_mon + 1, .day = tm->tm_mday,
 		.hour = tm->tm_hour, .minutes = tm->tm_min, .seconds = tm->tm_sec,

@@ -117,7 +117,7 @@ void api_card_issue(struct request *req)
 	}
 	struct card c;
 	struct field_error fe;
-	if (card_prepare(&in, &c, &fe) < 0) {
+	if (card_prepare(&in, req->app->fonts, &c, &fe) < 0) {
 		resp_json(req, strcmp(fe.code, "invalid_field") == 0 ? 400 : 422,
 			  json_pack("{s:s, s:s, s:s}", "error", strcmp(fe.code, "invalid_field") == 0
 								? "invalid_field" : fe.code,

@@ -405,7 +405,7 @@ void ui_card_new(struct request *req)
 	}
 	struct card c;
 	struct field_error fe;
-	if (card_prepare(&in, &c, &fe) < 0) {
+	if (card_prepare(&in, req->app->fonts, &c, &fe) < 0) {
 		add_error(req, ctx, fe.field, problem_of(&fe, &in));
 		resp_page(req, strcmp(fe.code, "invalid_field") == 0 ? 400 : 422, "card_new", ctx);
 		return;
