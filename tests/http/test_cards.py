@@ -199,6 +199,53 @@ def diacritics_are_drawn(s):
     check(ink_vi - ink_plain >= 150, f"diacritics add ink: {ink_vi} vs {ink_plain}")
 
 
+def qr_version(pdf_path, page):
+    """The QR code's version, measured on the rendered page. A row through
+    the middle of the two top finder patterns reads dark-light-dark-light-
+    dark in the ratio 1:1:3:1:1 at both ends of the symbol, so the span from
+    the first to the last pattern, in modules, is 17 + 4 * version."""
+    w, h, px = render(pdf_path, 600, page)
+    for y in range(h):
+        row = px[y * w:(y + 1) * w]
+        runs, x = [], 0                       # (is_dark, start, length)
+        while x < w:
+            d = row[x] < 128
+            start = x
+            while x < w and (row[x] < 128) == d:
+                x += 1
+            runs.append((d, start, x - start))
+        found = []
+        for i in range(len(runs) - 4):
+            r = runs[i:i + 5]
+            if not r[0][0]:
+                continue
+            m = sum(l for _, _, l in r) / 7
+            want = (1, 1, 3, 1, 1)
+            if m >= 2 and all(abs(l - k * m) <= m * 0.5 for (_, _, l), k in zip(r, want)):
+                found.append((r[0][1], r[4][1] + r[4][2], m))
+        if len(found) >= 2:
+            (x0, _, m), (_, x1, _) = found[0], found[-1]
+            return round(((x1 - x0) / m - 17) / 4)
+    return None
+
+
+@test
+def qr_version_at_most_10_for_40_byte_names(s):
+    given = "María Fernanda Alejandra Guadalupe Rosá"      # 41 characters, 40 bytes? checked below
+    family = "Nguyễn-Trần Phạm Hoàng Lê Võ Đặng Bùi"
+    given = given.encode()[:40].decode(errors="ignore")
+    family = family.encode()[:40].decode(errors="ignore")
+    check(len(given.encode()) <= 40 and len(family.encode()) <= 40 and len(family.encode()) >= 38, "40-byte names")
+    status, _, c = issue(s, given, family)
+    check(status == 201, f"issue: {status} {c}")
+    f = pdf(s, c["card_number"])
+    v = qr_version(f, 2)
+    print(f"    (40-byte names: QR version {v}, {len(c['qr_text'])} characters)")
+    check(v is not None and 1 <= v <= 10, f"QR version {v}")
+    r = subprocess.run(["zbarimg", "--raw", "-q", render(f, 150, 2, gray=False)], capture_output=True, text=True)
+    check(r.stdout.strip() == c["qr_text"], "still decodes at 150 dpi")
+
+
 @test
 def unknown_field_refused_nothing_stored(s):
     before = s.json("GET", "/api/v1/cards?family_name=Refusedxyz&date_of_birth=1980-01-01", token=token(s))[2]
