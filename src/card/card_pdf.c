@@ -300,7 +300,7 @@ done:
  * the gaps mapped to 0 through glyphIdArray) because libharu looks up
  * every one of the 65536 code points by a linear scan of the segments. */
 
-#define CMAP_GAP 32
+#define CMAP_GAP 256
 #define NTABLES 13
 
 static int bit_get(const uint8_t *bits, unsigned c) { return bits[c >> 3] >> (c & 7) & 1; }
@@ -1128,24 +1128,59 @@ static int draw_front(struct render *r, const struct card_text *t, const struct 
 	return 0;
 }
 
+/* Whether row has exactly the run [col, col + len) of dark modules. */
+static int same_run(const QRcode *qr, int row, int col, int len)
+{
+	const unsigned char *d = qr->data + (size_t)row * qr->width;
+	if ((col > 0 && (d[col - 1] & 1)) || (col + len < qr->width && (d[col + len] & 1)))
+		return 0;
+	for (int i = col; i < col + len; i++)
+		if (!(d[i] & 1))
+			return 0;
+	return 1;
+}
+
+/* The QR code as filled rectangles: runs of dark modules, each stretched
+ * down over the rows that repeat it exactly, all in one path filled once
+ * (no seams between modules), in a coordinate system of modules (small
+ * integers, which compress well). side includes the 4-module quiet zone
+ * on every side. */
 static void draw_qr(struct render *r, const QRcode *qr, double x, double y, double side)
 {
-	enum { MAX_W = 17 + 4 * CARD_QR_MAX_VERSION, ROW = (MAX_W + 7) / 8 };
-	unsigned char bits[ROW * MAX_W];
-	int n = qr->width, rowb = (n + 7) / 8;
+	enum { MAX_W = 17 + 4 * CARD_QR_MAX_VERSION };
+	unsigned char done[MAX_W * MAX_W];
+	int n = qr->width;
 	if (r->collect || n > MAX_W)
 		return;
+	HPDF_Page page = r->page;
 	double m = MM(side) / (n + 8);
 	box_fill(r, x, y, side, side, C_WHITE);
-	memset(bits, 0xFF, sizeof bits);
-	for (int row = 0; row < n; row++)
-		for (int col = 0; col < n; col++)
-			if (qr->data[(size_t)row * n + col] & 1)
-				bits[row * rowb + col / 8] &= (unsigned char)~(0x80 >> (col % 8));
-	HPDF_Image img = HPDF_LoadRawImageFromMem(r->pdf, bits, (HPDF_UINT)(rowb * 8), (HPDF_UINT)n,
-						  HPDF_CS_DEVICE_GRAY, 1);
-	HPDF_Page_DrawImage(r->page, img, (float)(px(r, x) + 4 * m), (float)(py(r, y) - 4 * m - n * m),
-			    (float)(rowb * 8 * m), (float)(n * m));
+	HPDF_Page_GSave(page);
+	/* Module (col, row) at (x0 + m col, y0 - m row): rows go down. */
+	HPDF_Page_Concat(page, (float)m, 0, 0, (float)-m, (float)(px(r, x) + 4 * m),
+			 (float)(py(r, y) - 4 * m));
+	set_fill(page, C_BLACK);
+	memset(done, 0, sizeof done);
+	for (int row = 0; row < n; row++) {
+		const unsigned char *d = qr->data + (size_t)row * n;
+		for (int col = 0; col < n;) {
+			if (!(d[col] & 1) || done[row * n + col]) {
+				col++;
+				continue;
+			}
+			int len = 1, h = 1;
+			while (col + len < n && (d[col + len] & 1))
+				len++;
+			while (row + h < n && same_run(qr, row + h, col, len)) {
+				memset(done + (row + h) * n + col, 1, (size_t)len);
+				h++;
+			}
+			HPDF_Page_Rectangle(page, (float)col, (float)row, (float)len, (float)h);
+			col += len;
+		}
+	}
+	HPDF_Page_Fill(page);
+	HPDF_Page_GRestore(page);
 }
 
 #define BACK_BAND_H 6.0

@@ -200,32 +200,41 @@ def diacritics_are_drawn(s):
 
 
 def qr_version(pdf_path, page):
-    """The QR code's version, measured on the rendered page. A row through
-    the middle of the two top finder patterns reads dark-light-dark-light-
-    dark in the ratio 1:1:3:1:1 at both ends of the symbol, so the span from
-    the first to the last pattern, in modules, is 17 + 4 * version."""
+    """The QR code's version, counted on the rendered page. Find the top-left
+    finder pattern (a dark square 7 modules high), then walk module row 6:
+    finder edge, a light separator, the timing pattern alternating one
+    module at a time, a light separator, the other finder's edge. That row
+    has n - 12 runs for an n-module symbol, and n = 17 + 4 * version."""
     w, h, px = render(pdf_path, 600, page)
-    for y in range(h):
-        row = px[y * w:(y + 1) * w]
-        runs, x = [], 0                       # (is_dark, start, length)
-        while x < w:
-            d = row[x] < 128
-            start = x
-            while x < w and (row[x] < 128) == d:
-                x += 1
-            runs.append((d, start, x - start))
-        found = []
-        for i in range(len(runs) - 4):
-            r = runs[i:i + 5]
-            if not r[0][0]:
-                continue
-            m = sum(l for _, _, l in r) / 7
-            want = (1, 1, 3, 1, 1)
-            if m >= 2 and all(abs(l - k * m) <= m * 0.5 for (_, _, l), k in zip(r, want)):
-                found.append((r[0][1], r[4][1] + r[4][2], m))
-        if len(found) >= 2:
-            (x0, _, m), (_, x1, _) = found[0], found[-1]
-            return round(((x1 - x0) / m - 17) / 4)
+    dark = lambda x, y: px[y * w + x] < 128
+    for y in range(h // 8, h):
+        x0 = next((x for x in range(w // 2) if dark(x, y)), None)
+        if x0 is None:
+            continue
+        # Left finder: its outer ring starts here; measure its height.
+        col = x0 + 2
+        by = y
+        while by < h and dark(col, by):
+            by += 1
+        fh = by - y
+        fw = 0
+        while x0 + fw < w and dark(x0 + fw, y):
+            fw += 1
+        if fh < 14 or abs(fw - fh) > 0.2 * fh:   # a square, not the header band
+            continue
+        m = fh / 7
+        yt = int(y + 6.5 * m)
+        runs, x, prev = 0, x0, None
+        gap = 0
+        while x < w and gap < 6 * m:
+            d = dark(x, yt)
+            if d != prev:
+                runs += 1
+                prev = d
+            gap = 0 if d else gap + 1
+            x += 1
+        runs -= 1                         # the trailing light run (quiet zone)
+        return (runs + 12 - 17) // 4
     return None
 
 
