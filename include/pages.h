@@ -6,7 +6,13 @@
  *                             decoded); the answer shows the card and the
  *                             resident's one-time reprint code, never a
  *                             redirect, so the code is in no URL
- *   GET  /cards/search        by family name + date of birth, or by number
+ *   GET  /cards/search        the search forms; ?card_number=… leads to the
+ *                             card's page. A name or date of birth in the
+ *                             query is ignored: never searched for, never
+ *                             shown (it would sit in the browser's history)
+ *   POST /cards/search        by family name + date of birth (urlencoded,
+ *                             CSRF); the answer lists the cards, never a
+ *                             redirect, so the name is in no URL
  *   GET  /cards/{n}           one card
  *   GET  /cards/{n}/photo     its photo (JPEG)
  *   GET  /cards/{n}/pdf       its PDF; ?format=sheet (A4) or letter (slow)
@@ -22,6 +28,7 @@ struct tpl_set;
 
 void ui_card_new_page(struct request *req);
 void ui_card_new(struct request *req);
+void ui_card_search_page(struct request *req);
 void ui_card_search(struct request *req);
 void ui_card_view(struct request *req);
 void ui_card_photo(struct request *req);

@@ -15,29 +15,36 @@ What it does, and why (details in docs/card-layout.md):
      Extended-A/B, Extended Additional for Vietnamese), spacing modifier
      letters (ʻ ʼ), combining diacritics, Greek and Greek Extended
      (polytonic: "Ἀλέξανδρος"), Cyrillic and its supplement, general
-     punctuation, and a few symbols (€ №). libharu copies cmap, hmtx and
-     post whole into every PDF, so this is what makes a card PDF small.
+     punctuation, and a few symbols (€ №). This set is what the service
+     accepts in a name (card_fonts_cover); each PDF then embeds only the
+     glyphs its card prints (src/card/card_pdf.c cuts that subset).
   3. Drops what libharu never reads or that only costs bytes: OpenType
-     layout (GSUB, GPOS, GDEF), kern, MATH, hinting (the instructions and
-     the cvt/fpgm/prep programs are emptied: libharu 2.3.0 insists the
-     tables exist), glyph names (post format 3: libharu maps characters
-     through cmap and writes its own ToUnicode map), and long name strings.
+     layout (GSUB, GPOS, GDEF), kern, MATH, hinting (instructions and the
+     cvt/fpgm/prep tables: a PDF is rasterised at print resolution, and the
+     per-card subset src/card/card_pdf.c cuts from this font adds the
+     tables libharu insists on), glyph names (post format 3: libharu maps
+     characters through cmap), and the long licence text (name ID 13; the
+     copyright notice, ID 0, and the licence URL, ID 14, stay).
   4. Renames the family (default "CardSans") so nobody mistakes the cut
-     for the original; the copyright notice and licence URL stay.
+     for the original (the Bitstream Vera licence DejaVu inherits asks
+     modified fonts to be renamed).
 
 The output is deterministic: same input, same bytes (no timestamps are
 recalculated; tables are written in a fixed order).
 """
 import argparse
-import array
 import os
 import sys
 
-from fontTools import subset
-from fontTools.misc.roundTools import otRound
-from fontTools.ttLib import TTFont, newTable
-from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphCoordinates
-from fontTools.ttLib.tables import ttProgram
+try:
+    from fontTools import subset
+    from fontTools.misc.roundTools import otRound
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphCoordinates
+    from fontTools.ttLib.tables import ttProgram
+except ImportError:
+    sys.exit(f"{sys.argv[0]}: needs fontTools (Debian: python3-fonttools); "
+             f"run it with /usr/bin/python3, not {sys.executable}")
 
 # Code point ranges the card can print (inclusive).
 RANGES = [
@@ -61,12 +68,12 @@ SYMBOLS = [
     0x2212,  # − minus sign
 ]
 
+# Characters the card cannot do without: the build fails if one is missing.
+MUST_HAVE = "AZaz09 -'’ʼʻ.…/:№€ÀÿĀžƒǿȘțẠỹễἈἀῼΑωЁЩёщӐ"
+
 # Name records kept: copyright (0), family (1), subfamily (2), unique id (3),
 # full name (4), version (5), PostScript name (6), licence URL (14).
 NAME_IDS = [0, 1, 2, 3, 4, 5, 6, 14]
-
-# Tables libharu 2.3.0 requires to be present (it embeds exactly these 13).
-HINT_TABLES = ("cvt ", "fpgm", "prep")
 
 
 def wanted_codepoints():
@@ -109,33 +116,6 @@ def decompose_all(font):
     return changed
 
 
-def empty_hinting(font):
-    """Keep cvt/fpgm/prep (libharu 2.3.0 refuses a font without them) but
-    empty them, and drop every glyph's instructions."""
-    for tag in ("fpgm", "prep"):
-        t = newTable(tag)
-        t.program = ttProgram.Program()
-        t.program.fromBytecode(b"")
-        font[tag] = t
-    cvt = newTable("cvt ")
-    cvt.values = array.array("h")
-    font["cvt "] = cvt
-    glyf = font["glyf"]
-    for name in font.getGlyphOrder():
-        g = glyf[name]
-        if hasattr(g, "program"):
-            g.program = ttProgram.Program()
-            g.program.fromBytecode(b"")
-    maxp = font["maxp"]
-    for attr in ("maxZones", "maxTwilightPoints", "maxStorage",
-                 "maxFunctionDefs", "maxInstructionDefs",
-                 "maxStackElements", "maxSizeOfInstructions"):
-        if hasattr(maxp, attr):
-            setattr(maxp, attr, 1 if attr == "maxZones" else 0)
-    if "gasp" in font:
-        del font["gasp"]
-
-
 def rename(font, family):
     """Rename the family: the cut is not DejaVu Sans any more. PostScript
     name: FAMILY or FAMILY-Bold (libharu uses it as the PDF BaseFont and as
@@ -172,7 +152,7 @@ def prepare(src, dst, family):
     opts.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "MATH", "BASE",
                          "JSTF", "FFTM", "gasp", "hdmx", "LTSH", "VDMX",
                          "DSIG", "vhea", "vmtx", "PCLT"]
-    opts.hinting = True        # keep the tables; emptied below
+    opts.hinting = False       # no instructions, no cvt/fpgm/prep
     opts.glyph_names = False   # post format 3
     opts.legacy_kern = False
     opts.notdef_glyph = True
@@ -188,21 +168,21 @@ def prepare(src, dst, family):
     sub.populate(unicodes=sorted(wanted_codepoints()))
     sub.subset(font)
 
-    empty_hinting(font)
     ps = rename(font, family)
+    cmap = font.getBestCmap()
+    missing = [f"U+{ord(c):04X}" for c in MUST_HAVE if ord(c) not in cmap]
+    if missing:
+        sys.exit(f"{src}: lacks {', '.join(missing)}")
     # Sanity: nothing composite left (libharu must never meet one).
     glyf = font["glyf"]
     left = [g for g in font.getGlyphOrder() if glyf[g].isComposite()]
     if left:
         sys.exit(f"{src}: composite glyphs left after decomposition: {left[:5]}")
-    for tag in HINT_TABLES:
-        if tag not in font:
-            sys.exit(f"{src}: table {tag!r} missing (libharu 2.3.0 needs it)")
 
     tmp = dst + ".tmp"
     font.save(tmp, reorderTables=True)
     os.replace(tmp, dst)
-    return n, ps, len(font.getGlyphOrder()), len(font.getBestCmap())
+    return n, ps, len(font.getGlyphOrder()), len(cmap)
 
 
 def main():

@@ -69,7 +69,7 @@ struct face {
 	unsigned upem, nglyphs, nhm;
 	int long_loca;
 	double cap, descent;           /* em; descent positive */
-	struct tab head, hhea, maxp, os2, name, post, cvt, fpgm, prep, hmtx, loca, glyf;
+	struct tab head, hhea, maxp, os2, name, post, hmtx, loca, glyf;
 	int16_t width[CP_LIMIT];       /* advance, 1/1000 em (as in /W); -1: none */
 	uint16_t gid[CP_LIMIT];        /* glyph; 0: none */
 };
@@ -213,12 +213,10 @@ static int face_parse(struct face *f, const char *path, char *err, size_t errlen
 	if (ttf_table(f, "head", 54, &f->head) < 0 || ttf_table(f, "hhea", 36, &f->hhea) < 0 ||
 	    ttf_table(f, "maxp", 6, &f->maxp) < 0 || ttf_table(f, "OS/2", 78, &f->os2) < 0 ||
 	    ttf_table(f, "name", 6, &f->name) < 0 || ttf_table(f, "post", 32, &f->post) < 0 ||
-	    ttf_table(f, "cvt ", 0, &f->cvt) < 0 || ttf_table(f, "fpgm", 0, &f->fpgm) < 0 ||
-	    ttf_table(f, "prep", 0, &f->prep) < 0 || ttf_table(f, "hmtx", 4, &f->hmtx) < 0 ||
+	    ttf_table(f, "hmtx", 4, &f->hmtx) < 0 ||
 	    ttf_table(f, "loca", 4, &f->loca) < 0 || ttf_table(f, "glyf", 0, &f->glyf) < 0 ||
 	    ttf_table(f, "cmap", 4, &cmap) < 0) {
-		set_err(err, errlen, "%s: a TrueType table is missing or short (libharu 2.3.0 "
-			"needs all 13 it embeds)", path);
+		set_err(err, errlen, "%s: a TrueType table is missing or short", path);
 		return -1;
 	}
 	f->upem = be16(f->head.p + 18);
@@ -293,14 +291,17 @@ done:
 /* ---- per-document subset --------------------------------------------------
  *
  * A TrueType font with .notdef plus one glyph per used character, glyph i
- * for the i-th used code point in order. The 13 tables libharu 2.3.0
- * requires; head, hhea and maxp copied with their counts fixed; OS/2,
- * name, post and the (empty) hinting tables copied as they are; cmap
- * rebuilt with few segments (code points closer than CMAP_GAP share one,
- * the gaps mapped to 0 through glyphIdArray) because libharu looks up
- * every one of the 65536 code points by a linear scan of the segments. */
+ * for the i-th used code point in order, and exactly the 13 tables libharu
+ * 2.3.0 requires: head, hhea and maxp copied with their counts fixed; OS/2,
+ * name and post copied as they are; cmap rebuilt with few segments (code
+ * points closer than CMAP_GAP share one, the gaps mapped to 0 through
+ * glyphIdArray) because libharu looks up every one of the 65536 code
+ * points by a linear scan of the segments; no hinting: 'cvt ' and 'fpgm'
+ * empty, and 'prep' a 3-byte no-op (PUSHB 0, POP) because libharu cannot
+ * save a font whose last table is empty when its copy of the font ends on
+ * a 4096-byte boundary (a seek to the end of its memory stream fails). */
 
-#define CMAP_GAP 256
+#define CMAP_GAP 128
 #define NTABLES 13
 
 static int bit_get(const uint8_t *bits, unsigned c) { return bits[c >> 3] >> (c & 7) & 1; }
@@ -346,9 +347,10 @@ static int subset_font(const struct face *f, const uint8_t *used, uint8_t **ret,
 	}
 	unsigned n = ncp + 1;
 	size_t cmap_n = 4 + 8 + 16 + (size_t)nseg * 8 + (size_t)garr * 2;
+	static const uint8_t prep[] = { 0xB0, 0x00, 0x21 };   /* PUSHB[0] 0; POP */
 	size_t sizes[NTABLES] = {
-		f->os2.n, cmap_n, f->cvt.n, f->fpgm.n, glyf_n, f->head.n, f->hhea.n,
-		(size_t)n * 4, (size_t)(n + 1) * 4, f->maxp.n, f->name.n, f->post.n, f->prep.n,
+		f->os2.n, cmap_n, 0, 0, glyf_n, f->head.n, f->hhea.n,
+		(size_t)n * 4, (size_t)(n + 1) * 4, f->maxp.n, f->name.n, f->post.n, sizeof prep,
 	};
 	size_t total = 12 + NTABLES * 16;
 	for (int i = 0; i < NTABLES; i++)
@@ -368,11 +370,10 @@ static int subset_font(const struct face *f, const uint8_t *used, uint8_t **ret,
 		uint8_t *t = out + at;
 		switch (i) {
 		case 0: memcpy(t, f->os2.p, sizes[i]); break;
-		case 2: memcpy(t, f->cvt.p, sizes[i]); break;
-		case 3: memcpy(t, f->fpgm.p, sizes[i]); break;
+		case 2: case 3: break;   /* cvt, fpgm: empty */
 		case 10: memcpy(t, f->name.p, sizes[i]); break;
 		case 11: memcpy(t, f->post.p, sizes[i]); break;
-		case 12: memcpy(t, f->prep.p, sizes[i]); break;
+		case 12: memcpy(t, prep, sizes[i]); break;
 		case 5:   /* head: long loca, checksum adjustment set below */
 			memcpy(t, f->head.p, sizes[i]);
 			put32(t + 8, 0);
@@ -547,11 +548,10 @@ static HPDF_Font font_from_memory(HPDF_Doc pdf, const uint8_t *data, size_t len,
 	HPDF_FontDef def = HPDF_TTFontDef_Load(pdf->mmgr, s, HPDF_TRUE);
 	if (!def)
 		return NULL;
-	if (HPDF_Doc_RegisterFontDef(pdf, def) != HPDF_OK) {
-		HPDF_FontDef_Free(def);
+	/* Takes def: frees it on failure (a font of that name exists already),
+	 * otherwise pdf owns it. */
+	if (HPDF_Doc_RegisterFontDef(pdf, def) != HPDF_OK)
 		return NULL;
-	}
-	/* def is owned by pdf now. */
 	HPDF_TTFontDef_SetTagName(def, (char *)tag);
 	return HPDF_GetFont(pdf, def->base_font, "UTF-8");
 }

@@ -115,10 +115,12 @@ static int axis_init(struct axis *a, int dst, int src, double off, double len)
 	int taps = scale > 1.0 ? (int)scale + 3 : 2;
 
 	memset(a, 0, sizeof *a);
+	if (dst <= 0 || src <= 0)
+		return -1;
 	a->dst = dst;
 	a->taps = taps;
-	a->first = malloc(sizeof(int) * (size_t)dst);
-	a->count = malloc(sizeof(int) * (size_t)dst);
+	a->first = calloc((size_t)dst, sizeof(int));
+	a->count = calloc((size_t)dst, sizeof(int));
 	a->w = calloc((size_t)dst * (size_t)taps, sizeof(float));
 	if (!a->first || !a->count || !a->w) {
 		axis_free(a);
@@ -269,6 +271,8 @@ static void resampler_push(struct resampler *r, int y, const uint8_t *rgb)
 	while (r->jlo < v->dst && v->first[r->jlo] + v->count[r->jlo] <= yr)
 		r->jlo++;
 	for (int j = r->jlo; j < v->dst && v->first[j] <= yr; j++) {
+		if (yr - v->first[j] >= v->count[j])
+			continue;       /* cannot happen (see axis_init); cheap to check */
 		float wv = v->w[(size_t)j * (size_t)v->taps + (size_t)(yr - v->first[j])];
 		float *acc = r->acc + (size_t)j * PHOTO_WIDTH * OUT_CH;
 		for (int i = 0; i < PHOTO_WIDTH * OUT_CH; i++)
@@ -501,7 +505,8 @@ static enum photo_error decode_jpeg(const uint8_t *data, size_t len, uint8_t *re
 	struct jpeg_meta meta;
 	tjhandle tj = NULL;
 	uint8_t *px = NULL;
-	int w, h, subsamp, cs;
+	/* Left as is for a tables-only stream, which TurboJPEG 2.1 accepts. */
+	int w = 0, h = 0, subsamp = -1, cs = -1;
 
 	jpeg_scan(data, len, &meta);
 	if (meta.scans > JPEG_MAX_SCANS)

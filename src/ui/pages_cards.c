@@ -7,6 +7,9 @@
  * receipt with the one-time reprint code. That page is the answer to the
  * POST itself, never a redirect, so the code is in no URL; the receipt is
  * written in the resident's preferred language when the service has it.
+ * Likewise the search by family name and date of birth is a POST answered
+ * with the results, so no name lands in a URL (and the browser's history
+ * on a shared counter PC); only a card number may be looked up by GET.
  *
  * Most text comes from {{t:…}} in the templates, which the template loader
  * checks. The text chosen here at run time (field errors, evidence types,
@@ -436,14 +439,15 @@ void ui_card_new(struct request *req)
 
 /* ---- finding a card ---- */
 
-/* The search page: both forms, refilled from the query string. */
-static json_t *search_context(struct request *req)
+/* The search page: both forms, refilled with what was typed (NULL: an
+ * empty field). */
+static json_t *search_context(struct request *req, const char *family, const char *dob,
+			      const char *number)
 {
 	json_t *ctx = form_context(req);
 	json_object_set_new(ctx, "values",
-			    json_pack("{s:s, s:s, s:s}", "family_name", or_empty(req_query(req, "family_name")),
-				      "date_of_birth", or_empty(req_query(req, "date_of_birth")),
-				      "card_number", or_empty(req_query(req, "card_number"))));
+			    json_pack("{s:s, s:s, s:s}", "family_name", or_empty(family), "date_of_birth",
+				      or_empty(dob), "card_number", or_empty(number)));
 	json_object_set_new(ctx, "searched", json_false());
 	return ctx;
 }
@@ -452,8 +456,7 @@ static json_t *search_context(struct request *req)
  * unknown, with the number as typed in its field. */
 static void number_problem(struct request *req, int status, const char *typed, const char *problem)
 {
-	json_t *ctx = search_context(req);
-	json_object_set_new(json_object_get(ctx, "values"), "card_number", json_string(typed));
+	json_t *ctx = search_context(req, NULL, NULL, typed);
 	add_error(req, ctx, "card_number", problem);
 	resp_page(req, status, "card_search", ctx);
 }
@@ -483,29 +486,39 @@ static int card_of_path(struct request *req, struct card *ret, int as_page)
 	return -1;
 }
 
-void ui_card_search(struct request *req)
+/* GET: the empty search page, or the card-number search, which leads to
+ * the card's page. A card number may sit in a URL (and so in the browser's
+ * history); a name or a date of birth may not, so those are searched for
+ * only by POST, and a GET carrying them is answered with the empty form:
+ * they are neither searched for nor written back into the page. */
+void ui_card_search_page(struct request *req)
 {
 	const char *number = req_query(req, "card_number");
-	const char *family = req_query(req, "family_name");
-	const char *dob = req_query(req, "date_of_birth");
-	if (number) {
-		char canonical[CARDNUM_LEN + 1], location[64];
-		if (!number[0]) {
-			number_problem(req, 400, number, "required");
-		} else if (cardnum_parse(number, canonical) < 0) {
-			number_problem(req, 400, number, "mistyped");
-		} else {
-			/* The card page says whether it exists (and audits the view). */
-			snprintf(location, sizeof location, "/cards/%s", canonical);
-			resp_redirect(req, location);
-		}
+	if (!number) {
+		resp_page(req, 200, "card_search", search_context(req, NULL, NULL, NULL));
 		return;
 	}
-	json_t *ctx = search_context(req);
-	if (!family && !dob) {
-		resp_page(req, 200, "card_search", ctx);
-		return;
+	char canonical[CARDNUM_LEN + 1], location[64];
+	if (!number[0]) {
+		number_problem(req, 400, number, "required");
+	} else if (cardnum_parse(number, canonical) < 0) {
+		number_problem(req, 400, number, "mistyped");
+	} else {
+		/* The card page says whether it exists (and audits the view). */
+		snprintf(location, sizeof location, "/cards/%s", canonical);
+		resp_redirect(req, location);
 	}
+}
+
+/* POST (urlencoded, CSRF checked by the server): by family name and date
+ * of birth. The results are this response itself, never a redirect, so
+ * the name is in no URL; like every page, it is sent no-store. The audit
+ * log records how many cards were found, never what was searched for. */
+void ui_card_search(struct request *req)
+{
+	const char *family = form_get(&req->form, "family_name");
+	const char *dob = form_get(&req->form, "date_of_birth");
+	json_t *ctx = search_context(req, family, dob, NULL);
 	int y, m, d;
 	if (!family || !family[0])
 		add_error(req, ctx, "family_name", "required");

@@ -138,6 +138,11 @@ def run_tests(binary, extra=()):
             run(fn.__name__, fn, s)
         for name, fn in extra:
             run(name, fn, s)
+        if s.proc.poll() is None:
+            # A clean stop, so the sanitizer build checks the server for
+            # leaks and errors at exit too.
+            run("server_stops_cleanly", lambda: check(
+                s.stop() == 0, "exit status after SIGTERM:\n" + "".join(s.stderr)[-3000:]))
     finally:
         if s.proc.poll() is None:
             s.proc.kill()

@@ -398,5 +398,10 @@ def audit_records_card_actions(s):
 
 
 if __name__ == "__main__":
+    import shutil
     MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    sys.exit(harness.run_tests(os.path.abspath(sys.argv[1])))
+    try:
+        code = harness.run_tests(os.path.abspath(sys.argv[1]))
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    sys.exit(code)

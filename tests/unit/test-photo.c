@@ -51,6 +51,7 @@ static uint8_t *make_jpeg_pf(const uint8_t *px, int w, int h, int pf, int samp,
 	unsigned char *buf = NULL;
 	unsigned long size = 0;
 	uint8_t *out = NULL;
+	*ret_len = 0;
 	if (tjCompress2(tj, px, w, 0, h, pf, &buf, &size, samp, 90, 0) == 0) {
 		out = malloc(size);
 		memcpy(out, buf, size);
@@ -95,6 +96,7 @@ static uint8_t *make_png(const void *px, size_t pxlen, int w, int h, int color,
 	};
 	int err = 0;
 	uint8_t *out = NULL;
+	*ret_len = 0;
 	spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
 	spng_set_ihdr(ctx, &ihdr);
 	if (plte)
@@ -131,6 +133,9 @@ static uint8_t *png_add_chunk(const uint8_t *png, size_t len, const char type[4]
 		const uint8_t *data, size_t dlen, size_t *ret_len)
 {
 	size_t at = 8 + 8 + 13 + 4;
+	*ret_len = 0;
+	if (!png || len < at)
+		return NULL;
 	uint8_t *out = malloc(len + 12 + dlen);
 	memcpy(out, png, at);
 	put_be32(out + at, (uint32_t)dlen);
@@ -147,6 +152,9 @@ static uint8_t *png_add_chunk(const uint8_t *png, size_t len, const char type[4]
 static uint8_t *jpeg_add_segment(const uint8_t *jpeg, size_t len, uint8_t marker,
 		const uint8_t *data, size_t dlen, size_t *ret_len)
 {
+	*ret_len = 0;
+	if (!jpeg || len < 2)
+		return NULL;
 	uint8_t *out = malloc(len + 4 + dlen);
 	out[0] = 0xFF;
 	out[1] = 0xD8;
@@ -493,6 +501,27 @@ TEST(corrupt_data_is_refused)
 	for (size_t i = len / 3; i < len / 3 + 64; i++)
 		j[i] = (uint8_t)(i * 37);
 	CHECK(normalize_err(j, len) == PHOTO_CORRUPT);
+	free(j);
+
+	/* A tables-only stream: SOI, the DQT segments, EOI. TurboJPEG reads
+	 * its "header" successfully without giving a size. */
+	j = make_jpeg(200, 200, NULL, &len);
+	uint8_t tables[1024];
+	size_t tl = 2, pos = 2;
+	tables[0] = 0xFF;
+	tables[1] = 0xD8;
+	while (pos + 4 < len && j[pos] == 0xFF && j[pos + 1] != 0xDA) {
+		size_t seg = 2 + ((size_t)j[pos + 2] << 8 | j[pos + 3]);
+		if (j[pos + 1] == 0xDB && tl + seg + 2 < sizeof tables) {
+			memcpy(tables + tl, j + pos, seg);
+			tl += seg;
+		}
+		pos += seg;
+	}
+	tables[tl++] = 0xFF;
+	tables[tl++] = 0xD9;
+	CHECK(tl > 4 + 67);
+	CHECK(normalize_err(tables, tl) == PHOTO_CORRUPT);
 	free(j);
 
 	static const uint8_t jpeg_junk[] = { 0xFF, 0xD8, 0xFF, 0x00, 0x01, 0x02, 0x03 };

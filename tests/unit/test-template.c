@@ -1223,7 +1223,15 @@ TEST(test_card_pages)
 			"\"has_errors\": false, \"searched\": false}";
 		html = card_page(set, "card_search", lang, json_loads(empty_search, 0, NULL));
 		check_page_shape(html, lang);
-		CHECK(count(html, "method=\"get\" action=\"/cards/search\"") == 2);
+		/* by name: POST with the CSRF token, so no name is in a URL;
+		 * by number: GET (a card number may be in a URL) */
+		CHECK(count(html, "method=\"post\" action=\"/cards/search\"") == 1);
+		CHECK(count(html, "method=\"get\" action=\"/cards/search\"") == 1);
+		CHECK_CONTAINS(html, "<form method=\"post\" action=\"/cards/search\" class=\"form\" "
+			       "aria-labelledby=\"by-name-heading\">\n<input type=\"hidden\" name=\"csrf\" "
+			       "value=\"tok&amp;en\">");
+		CHECK(strstr(html, "method=\"get\" action=\"/cards/search\"") >
+		      strstr(html, "name=\"date_of_birth\""));   /* the names are in the POST form */
 		CHECK_CONTAINS(html, "name=\"family_name\"");
 		CHECK_CONTAINS(html, "name=\"date_of_birth\" type=\"date\"");
 		CHECK_CONTAINS(html, "name=\"card_number\"");
