@@ -12,6 +12,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "pool.h"
+#include "status.h"
 #include "template.h"
 
 struct static_file {
@@ -34,7 +35,10 @@ struct app {
 	struct throttle *throttle_user;
 	struct throttle *throttle_addr;
 	struct pool *pool;
-	struct keystore *keys;
+	struct keystore *_Atomic keys; /* swapped on SIGHUP (keys rotate); old ones kept */
+	struct keystore *old_keys[64]; /* replaced ones: requests may still read them */
+	size_t nold_keys;
+	struct status_list *status;
 	struct card_fonts *fonts;
 	uint8_t prelogin_key[32];
 	void *daemon;                /* struct MHD_Daemon */
@@ -45,6 +49,12 @@ struct app {
 int static_load(struct app *app, const char *templates_dir);
 void static_free(struct app *app);
 const struct static_file *static_find(const struct app *app, const char *name);
+
+/* The key store in force (reloaded after `civicard keys rotate`). */
+static inline const struct keystore *app_keys(const struct app *app)
+{
+	return atomic_load_explicit(&((struct app *)app)->keys, memory_order_acquire);
+}
 
 /* Start serving; returns when SIGINT or SIGTERM arrives and every request
  * in flight is answered. 0 on a clean stop, -1 when it could not start. */

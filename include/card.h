@@ -94,6 +94,14 @@ json_t *card_json(const struct card *c, const struct keystore *ks, const char *p
 int card_qr_text(const struct card *c, const struct keystore *ks, const char *public_url,
 		 char *out, size_t cap);
 
+/* Revoke the latest version of a card (reason: lost, stolen, damaged,
+ * error, other). Audited. On success *ret_index is the version's status
+ * index, for the status list. 0, -ENOENT (no such card), -EALREADY
+ * (already revoked), -EINVAL (reason), -EIO. */
+int card_revoke(struct db *db, const char *number, const char *reason, const char *actor,
+		uint32_t *ret_index);
+int card_reason_valid(const char *reason);
+
 /* Today in the server's time zone, YYYY-MM-DD. */
 void card_today(char out[11]);
 

@@ -33,6 +33,15 @@ void card_send_photo(struct request *req, const struct card *c);
 /* One audit entry by the logged-in user about a card number. */
 void audit_card(struct request *req, const char *action, const char *number, const char *detail);
 
+/* Verification and revocation: src/http/api_verify.c */
+void api_verify(struct request *req);
+void api_keys(struct request *req);
+void api_status_list(struct request *req);
+void api_card_revoke(struct request *req);
+struct app;
+/* The verification answer for a QR text (JSON, caller owns). */
+json_t *verify_qr(const struct app *app, const char *qr);
+
 /* Staff pages: src/ui/pages_auth.c */
 void ui_home(struct request *req);
 void ui_login_page(struct request *req);

@@ -41,6 +41,11 @@ struct keystore {
 int keystore_open(const char *data_dir, struct db *db, int create, struct keystore **ret,
 		  char *err, size_t errlen);
 void keystore_free(struct keystore *ks);
+/* A new signing key (next key id), the previous ones marked retired: they
+ * sign nothing more and keep verifying. 0, or -1 with err. */
+int keystore_rotate(const char *data_dir, struct db *db, uint8_t *ret_kid, char *err, size_t errlen);
+/* The highest signing key id recorded in db, 0 if none, -1 on error. */
+int keystore_latest_kid(struct db *db);
 const struct signing_key *keystore_signing(const struct keystore *ks, uint8_t kid);
 
 /* ---- sealing personal data ---- */

@@ -33,7 +33,8 @@ static const char usage[] =
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
 	"  check               check the data folder, database and audit chain\n"
-	"  keys rotate | purge --expired | purge --everything --yes |\n"
+	"  keys rotate         new signing key; older keys keep verifying their cards\n"
+	"  purge --expired | purge --everything --yes |\n"
 	"  backup FILE | restore FILE\n"
 	"                      not yet available in this version\n"
 	"\n"
@@ -251,8 +252,14 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	}
 	if (data_open(cfg->data_dir, &db) != 0)
 		goto out;
-	if (keystore_open(cfg->data_dir, db, 1, &app.keys, err, sizeof err) < 0) {
+	struct keystore *ks;
+	if (keystore_open(cfg->data_dir, db, 1, &ks, err, sizeof err) < 0) {
 		fprintf(stderr, "civicard: keys: %s\n", err);
+		goto out;
+	}
+	atomic_store(&app.keys, ks);
+	if (status_list_load(db, &app.status) < 0) {
+		fprintf(stderr, "civicard: cannot read the revocation status list\n");
 		goto out;
 	}
 	if (bootstrap_admin(db) < 0) {
@@ -288,6 +295,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -305,7 +313,10 @@ out:
 	free(app.route_patterns);
 	static_free(&app);
 	tpl_set_free(app.tpl);
-	keystore_free(app.keys);
+	keystore_free(atomic_load(&app.keys));
+	for (size_t i = 0; i < app.nold_keys; i++)
+		keystore_free(app.old_keys[i]);
+	status_list_free(app.status);
 	card_fonts_free(app.fonts);
 	return status;
 }
@@ -355,6 +366,43 @@ static int cmd_user(struct config *cfg, int argc, char **argv)
 		return fail("cannot create user \"%s\"", name);
 	printf("civicard: user \"%s\" created with role %s\n", name, role_name(role));
 	return 0;
+}
+
+/* ---- keys rotate ---- */
+
+static int cmd_keys(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "rotate") != 0)
+		return usage_error("usage: civicard keys rotate");
+	struct db *db;
+	char err[512];
+	if (data_open(cfg->data_dir, &db) != 0)
+		return 1;
+	struct keystore *ks = NULL;
+	int status = 1;
+	if (keystore_open(cfg->data_dir, db, 1, &ks, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: keys: %s\n", err);
+		goto out;
+	}
+	uint8_t old = ks->current_kid, kid;
+	if (keystore_rotate(cfg->data_dir, db, &kid, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: keys: %s\n", err);
+		goto out;
+	}
+	char detail[48];
+	snprintf(detail, sizeof detail, "key %u replaces key %u", kid, old);
+	if (audit_append(db, "cli", "keys.rotate", "", detail) < 0) {
+		fprintf(stderr, "civicard: the rotation could not be audited\n");
+		goto out;
+	}
+	printf("civicard: new signing key %u; key %u is retired and keeps verifying its cards.\n"
+	       "civicard: a running server picks the new key up within a minute (or at once on SIGHUP).\n",
+	       kid, old);
+	status = 0;
+out:
+	keystore_free(ks);
+	db_close(db);
+	return status;
 }
 
 /* ---- check ---- */
@@ -458,7 +506,9 @@ int main(int argc, char **argv)
 		return cmd_user(&cfg, argc - 2, argv + 2);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "keys") == 0 || strcmp(cmd, "purge") == 0 || strcmp(cmd, "backup") == 0 ||
+	if (strcmp(cmd, "keys") == 0)
+		return cmd_keys(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "purge") == 0 || strcmp(cmd, "backup") == 0 ||
 	    strcmp(cmd, "restore") == 0) {
 		fprintf(stderr, "civicard: \"%s\" is not yet available in this version\n", cmd);
 		return 1;

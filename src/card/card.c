@@ -471,3 +471,63 @@ json_t *card_json(const struct card *c, const struct keystore *ks, const char *p
 		json_object_set_new(o, "qr_text", json_string(qr));
 	return o;
 }
+
+int card_reason_valid(const char *reason)
+{
+	static const char *const reasons[] = { "lost", "stolen", "damaged", "error", "other", NULL };
+	for (const char *const *r = reasons; reason && *r; r++)
+		if (strcmp(*r, reason) == 0)
+			return 1;
+	return 0;
+}
+
+int card_revoke(struct db *db, const char *number, const char *reason, const char *actor,
+		uint32_t *ret_index)
+{
+	if (!card_reason_valid(reason))
+		return -EINVAL;
+	if (db_begin(db) < 0)
+		return -EIO;
+	int r = -EIO, version = 0;
+	uint32_t index = 0;
+	sqlite3_stmt *st = db_stmt(db, STMT_CARD_LATEST);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		version = sqlite3_column_int(st, 2);
+		index = (uint32_t)sqlite3_column_int64(st, 7);
+		if (strcmp(text_col(st, 3), "revoked") == 0)
+			r = -EALREADY;
+	} else if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	}
+	sqlite3_reset(st);
+	if (!version || r == -EALREADY) {
+		if (!version && r != -ENOENT)
+			r = -EIO;
+		goto rollback;
+	}
+	st = db_stmt(db, STMT_CARD_REVOKE);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 3, number, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, version);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	char detail[48];
+	snprintf(detail, sizeof detail, "version %d: %s", version, reason);
+	if (rc != SQLITE_DONE || audit_append(db, actor, "card.revoke", number, detail) < 0 ||
+	    db_commit(db) < 0) {
+		r = -EIO;
+		goto rollback;
+	}
+	*ret_index = index;
+	return 0;
+rollback:
+	db_rollback(db);
+	return r;
+}

@@ -49,7 +49,7 @@
 
 /* Longest text accepted in one field, bytes (names.h allows 80). */
 #define TEXT_MAX 1024
-#define MAX_LINES 3
+#define MAX_LINES 4
 /* Code points the tables cover; the prepared font ends at U+2212. */
 #define CP_LIMIT 0x2400
 #define PHOTO_MAX_BYTES (2u << 20)
@@ -68,7 +68,8 @@ struct face {
 	size_t len;
 	unsigned upem, nglyphs, nhm;
 	int long_loca;
-	double cap, descent;           /* em; descent positive */
+	double cap;                    /* capital height, em */
+	double top, descent;           /* highest glyph (stacked accents), descender: em */
 	struct tab head, hhea, maxp, os2, name, post, hmtx, loca, glyf;
 	int16_t width[CP_LIMIT];       /* advance, 1/1000 em (as in /W); -1: none */
 	uint16_t gid[CP_LIMIT];        /* glyph; 0: none */
@@ -101,7 +102,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int ttf_table(const struct face *f, const char *tag, size_t min, struct tab *ret)
+static int ttf_table(const struct face *f, const char *tag, size_t min, struct tab *ret_tab)
 {
 	unsigned n = be16(f->data + 4);
 	if (12 + (size_t)n * 16 > f->len)
@@ -113,8 +114,8 @@ static int ttf_table(const struct face *f, const char *tag, size_t min, struct t
 		uint32_t off = be32(rec + 8), len = be32(rec + 12);
 		if (off > f->len || len > f->len - off || len < min)
 			return -1;
-		ret->p = f->data + off;
-		ret->n = len;
+		ret_tab->p = f->data + off;
+		ret_tab->n = len;
 		return 0;
 	}
 	return -1;
@@ -159,7 +160,7 @@ static int parse_cmap(struct face *f, const struct tab *cmap)
 	for (unsigned i = 0; i < ntab; i++) {
 		const uint8_t *rec = cmap->p + 4 + i * 8;
 		uint32_t off = be32(rec + 4);
-		if (be16(rec) == 3 && be16(rec + 2) == 1 && off <= cmap->n - 14 &&
+		if (be16(rec) == 3 && be16(rec + 2) == 1 && (size_t)off + 16 <= cmap->n &&
 		    be16(cmap->p + off) == 4) {
 			sub = cmap->p + off;
 			break;
@@ -230,19 +231,20 @@ static int face_parse(struct face *f, const char *path, char *err, size_t errlen
 		return -1;
 	}
 	f->descent = -(double)(int16_t)be16(f->hhea.p + 6) / f->upem;
+	f->top = (double)(int16_t)be16(f->head.p + 42) / f->upem;   /* head.yMax */
 	f->cap = be16(f->os2.p) >= 2 && f->os2.n >= 90 ?
 		 (double)(int16_t)be16(f->os2.p + 88) / f->upem : 0.73;
 
 	/* Every glyph must be simple: libharu 2.3.0 drops nested components,
 	 * and the subsetter copies outlines as they are. */
 	for (unsigned g = 0; g < f->nglyphs; g++) {
-		uint32_t a = f->long_loca ? be32(f->loca.p + g * 4) : 2u * be16(f->loca.p + g * 2);
-		uint32_t b = f->long_loca ? be32(f->loca.p + g * 4 + 4) : 2u * be16(f->loca.p + g * 2 + 2);
-		if (a > b || b > f->glyf.n || (b > a && b - a < 10)) {
+		uint32_t off, len;
+		glyph_span(f, g, &off, &len);
+		if (off > f->glyf.n || len > f->glyf.n - off || (len > 0 && len < 10)) {
 			set_err(err, errlen, "%s: glyph %u out of bounds", path, g);
 			return -1;
 		}
-		if (b > a && (int16_t)be16(f->glyf.p + a) < 0) {
+		if (len > 0 && (int16_t)be16(f->glyf.p + off) < 0) {
 			set_err(err, errlen, "%s: glyph %u is composite: the font was not "
 				"prepared by scripts/prepare-font.py", path, g);
 			return -1;
@@ -302,7 +304,6 @@ done:
  * a 4096-byte boundary (a seek to the end of its memory stream fails). */
 
 #define CMAP_GAP 128
-#define NTABLES 13
 
 static int bit_get(const uint8_t *bits, unsigned c) { return bits[c >> 3] >> (c & 7) & 1; }
 static void bit_set(uint8_t *bits, unsigned c) { bits[c >> 3] |= (uint8_t)(1u << (c & 7)); }
@@ -317,163 +318,164 @@ static uint32_t checksum(const uint8_t *p, size_t n)   /* n: multiple of 4 */
 	return sum;
 }
 
-/* *ret from malloc(), caller frees. 0 or -1 (out of memory). */
-static int subset_font(const struct face *f, const uint8_t *used, uint8_t **ret, size_t *ret_len)
+/* Whether the subset maps code point c: used, and in the font. */
+static int mapped(const struct face *f, const uint8_t *used, unsigned c)
 {
-	static const char tags[NTABLES][5] = {
-		"OS/2", "cmap", "cvt ", "fpgm", "glyf", "head", "hhea",
-		"hmtx", "loca", "maxp", "name", "post", "prep",
-	};
-	unsigned ncp = 0, nseg = 1, garr = 0;   /* the 0xFFFF segment */
-	size_t glyf_n = 0;
+	return bit_get(used, c) && f->gid[c];
+}
+
+/* The tables, in the (sorted) order of the table directory. */
+enum { T_OS2, T_CMAP, T_CVT, T_FPGM, T_GLYF, T_HEAD, T_HHEA, T_HMTX, T_LOCA, T_MAXP,
+       T_NAME, T_POST, T_PREP, NTABLES };
+static const char TAGS[NTABLES][5] = {
+	"OS/2", "cmap", "cvt ", "fpgm", "glyf", "head", "hhea", "hmtx", "loca", "maxp",
+	"name", "post", "prep",
+};
+static const uint8_t PREP[] = { 0xB0, 0x00, 0x21 };   /* PUSHB[0] 0; POP */
+
+/* cmap: one (3,1) format 4 subtable of nseg segments (the last the 0xFFFF
+ * one); every segment maps through glyphIdArray, idDelta 0. */
+static void write_cmap(uint8_t *t, size_t len, const struct face *f, const uint8_t *used,
+		       unsigned nseg)
+{
+	unsigned lg = 0;
+	while ((1u << (lg + 1)) <= nseg)
+		lg++;
+	put16(t, 0);
+	put16(t + 2, 1);
+	put16(t + 4, 3);
+	put16(t + 6, 1);
+	put32(t + 8, 12);
+	uint8_t *s = t + 12;
+	put16(s, 4);
+	put16(s + 2, (unsigned)(len - 12));
+	put16(s + 4, 0);
+	put16(s + 6, nseg * 2);
+	put16(s + 8, 2u << lg);
+	put16(s + 10, lg);
+	put16(s + 12, nseg * 2 - (2u << lg));
+	uint8_t *ends = s + 14, *starts = ends + nseg * 2 + 2;
+	uint8_t *deltas = starts + nseg * 2, *ranges = deltas + nseg * 2;
+	uint8_t *glyphs = ranges + nseg * 2;
+	unsigned seg = 0, g = 0, gi = 0;
+	int last = -1;
+	for (unsigned c = 0; c < CP_LIMIT; c++) {
+		if (!mapped(f, used, c))
+			continue;
+		g++;
+		if (last < 0 || c - (unsigned)last > CMAP_GAP) {
+			if (last >= 0)
+				seg++;
+			put16(starts + seg * 2, c);
+			/* From this idRangeOffset to glyphIdArray[gi]. */
+			put16(ranges + seg * 2, (nseg - seg) * 2 + gi * 2);
+		} else {
+			gi += c - (unsigned)last - 1;   /* the gap: zeros */
+		}
+		put16(ends + seg * 2, c);
+		put16(glyphs + gi * 2, g);
+		gi++;
+		last = (int)c;
+	}
+	seg = nseg - 1;
+	put16(ends + seg * 2, 0xFFFF);
+	put16(starts + seg * 2, 0xFFFF);
+	put16(deltas + seg * 2, 1);
+}
+
+/* glyf, loca (long) and hmtx: .notdef, then the used code points' glyphs. */
+static void write_glyphs(uint8_t *glyf, uint8_t *loca, uint8_t *hmtx, const struct face *f,
+			 const uint8_t *used)
+{
+	size_t at = 0;
+	unsigned k = 0;
+	for (unsigned c = 0; c <= CP_LIMIT; c++) {
+		/* c == 0: .notdef; c > 0: code point c - 1. */
+		if (c > 0 && !mapped(f, used, c - 1))
+			continue;
+		unsigned src = c ? f->gid[c - 1] : 0;
+		uint32_t off, len;
+		glyph_span(f, src, &off, &len);
+		put32(loca + k * 4, (uint32_t)at);
+		memcpy(glyf + at, f->glyf.p + off, len);
+		at += pad4(len);
+		put16(hmtx + k * 4, advance(f, src));
+		put16(hmtx + k * 4 + 2, (unsigned)lsb(f, src) & 0xFFFF);
+		k++;
+	}
+	put32(loca + k * 4, (uint32_t)at);
+}
+
+/* *ret_font from malloc(), caller frees. 0 or -1 (out of memory). */
+static int subset_font(const struct face *f, const uint8_t *used, uint8_t **ret_font,
+		       size_t *ret_len)
+{
+	unsigned ncp = 0, nseg = 1, garr = 0;   /* nseg: the 0xFFFF segment */
 	uint32_t off, len;
+	size_t glyf_n;
 	int last = -1;
 
 	glyph_span(f, 0, &off, &len);
-	glyf_n += pad4(len);
+	glyf_n = pad4(len);
 	for (unsigned c = 0; c < CP_LIMIT; c++) {
-		if (!bit_get(used, c) || !f->gid[c])
+		if (!mapped(f, used, c))
 			continue;
 		glyph_span(f, f->gid[c], &off, &len);
 		glyf_n += pad4(len);
-		if (last < 0 || c - (unsigned)last > CMAP_GAP)
+		if (last < 0 || c - (unsigned)last > CMAP_GAP) {
 			nseg++;
-		if (last >= 0 && c - (unsigned)last <= CMAP_GAP)
-			garr += c - (unsigned)last;
-		else
 			garr += 1;
+		} else {
+			garr += c - (unsigned)last;
+		}
 		last = (int)c;
 		ncp++;
 	}
-	unsigned n = ncp + 1;
-	size_t cmap_n = 4 + 8 + 16 + (size_t)nseg * 8 + (size_t)garr * 2;
-	static const uint8_t prep[] = { 0xB0, 0x00, 0x21 };   /* PUSHB[0] 0; POP */
-	size_t sizes[NTABLES] = {
-		f->os2.n, cmap_n, 0, 0, glyf_n, f->head.n, f->hhea.n,
-		(size_t)n * 4, (size_t)(n + 1) * 4, f->maxp.n, f->name.n, f->post.n, sizeof prep,
+	const unsigned n = ncp + 1;   /* glyphs, with .notdef */
+	const size_t size[NTABLES] = {
+		[T_OS2] = f->os2.n, [T_CMAP] = 12 + 16 + (size_t)nseg * 8 + (size_t)garr * 2,
+		[T_CVT] = 0, [T_FPGM] = 0, [T_GLYF] = glyf_n, [T_HEAD] = f->head.n,
+		[T_HHEA] = f->hhea.n, [T_HMTX] = (size_t)n * 4, [T_LOCA] = (size_t)(n + 1) * 4,
+		[T_MAXP] = f->maxp.n, [T_NAME] = f->name.n, [T_POST] = f->post.n,
+		[T_PREP] = sizeof PREP,
 	};
-	size_t total = 12 + NTABLES * 16;
-	for (int i = 0; i < NTABLES; i++)
-		total += pad4(sizes[i]);
+	size_t at[NTABLES], total = 12 + NTABLES * 16;
+	for (int i = 0; i < NTABLES; i++) {
+		at[i] = total;
+		total += pad4(size[i]);
+	}
 	uint8_t *out = calloc(1, total);
 	if (!out)
 		return -1;
 
-	/* Offset table: entrySelector 3, searchRange 128 for 13 tables. */
+	/* Offset table: 13 tables, searchRange 128, entrySelector 3. */
 	put32(out, 0x00010000);
 	put16(out + 4, NTABLES);
 	put16(out + 6, 128);
 	put16(out + 8, 3);
 	put16(out + 10, NTABLES * 16 - 128);
-	size_t at = 12 + NTABLES * 16, head_at = 0;
-	for (int i = 0; i < NTABLES; i++) {
-		uint8_t *t = out + at;
-		switch (i) {
-		case 0: memcpy(t, f->os2.p, sizes[i]); break;
-		case 2: case 3: break;   /* cvt, fpgm: empty */
-		case 10: memcpy(t, f->name.p, sizes[i]); break;
-		case 11: memcpy(t, f->post.p, sizes[i]); break;
-		case 12: memcpy(t, prep, sizes[i]); break;
-		case 5:   /* head: long loca, checksum adjustment set below */
-			memcpy(t, f->head.p, sizes[i]);
-			put32(t + 8, 0);
-			put16(t + 50, 1);
-			head_at = at;
-			break;
-		case 6:   /* hhea: every glyph has its own metrics */
-			memcpy(t, f->hhea.p, sizes[i]);
-			put16(t + 34, n);
-			break;
-		case 9:   /* maxp */
-			memcpy(t, f->maxp.p, sizes[i]);
-			put16(t + 4, n);
-			break;
-		case 1: { /* cmap */
-			put16(t, 0);
-			put16(t + 2, 1);
-			put16(t + 4, 3);
-			put16(t + 6, 1);
-			put32(t + 8, 12);
-			uint8_t *s = t + 12;
-			unsigned lg = 0;
-			while ((1u << (lg + 1)) <= nseg)
-				lg++;
-			put16(s, 4);
-			put16(s + 2, (unsigned)(cmap_n - 12));
-			put16(s + 4, 0);
-			put16(s + 6, nseg * 2);
-			put16(s + 8, 2u << lg);
-			put16(s + 10, lg);
-			put16(s + 12, nseg * 2 - (2u << lg));
-			uint8_t *ends = s + 14, *starts = ends + nseg * 2 + 2;
-			uint8_t *deltas = starts + nseg * 2, *ranges = deltas + nseg * 2;
-			uint8_t *glyphs = ranges + nseg * 2;
-			unsigned seg = 0, g = 0, gi = 0;
-			last = -1;
-			for (unsigned c = 0; c < CP_LIMIT; c++) {
-				if (!bit_get(used, c) || !f->gid[c])
-					continue;
-				g++;
-				if (last < 0 || c - (unsigned)last > CMAP_GAP) {
-					if (last >= 0)
-						seg++;
-					put16(starts + seg * 2, c);
-					put16(deltas + seg * 2, 0);
-					put16(ranges + seg * 2, (nseg - seg) * 2 + gi * 2);
-				} else {
-					gi += c - (unsigned)last - 1;   /* gap: zeros */
-				}
-				put16(ends + seg * 2, c);
-				put16(glyphs + gi * 2, g);
-				gi++;
-				last = (int)c;
-			}
-			seg = nseg - 1;
-			put16(ends + seg * 2, 0xFFFF);
-			put16(starts + seg * 2, 0xFFFF);
-			put16(deltas + seg * 2, 1);
-			put16(ranges + seg * 2, 0);
-			break;
-		}
-		case 4: case 7: case 8: { /* glyf, hmtx, loca together */
-			if (i != 4)
-				break;
-			uint8_t *glyf = t, *hmtx = glyf + pad4(sizes[4]) + pad4(sizes[5]) + pad4(sizes[6]);
-			uint8_t *loca = hmtx + pad4(sizes[7]);
-			size_t gat = 0;
-			unsigned k = 0;
-			for (unsigned c = 0; c <= CP_LIMIT; c++) {
-				unsigned src;
-				if (c == 0)
-					src = 0;   /* .notdef first */
-				else if (c - 1 < CP_LIMIT && bit_get(used, c - 1) && f->gid[c - 1])
-					src = f->gid[c - 1];
-				else
-					continue;
-				glyph_span(f, src, &off, &len);
-				put32(loca + k * 4, (uint32_t)gat);
-				memcpy(glyf + gat, f->glyf.p + off, len);
-				gat += pad4(len);
-				put16(hmtx + k * 4, advance(f, src));
-				put16(hmtx + k * 4 + 2, (unsigned)lsb(f, src) & 0xFFFF);
-				k++;
-			}
-			put32(loca + k * 4, (uint32_t)gat);
-			break;
-		}
-		}
-		uint8_t *rec = out + 12 + i * 16;
-		memcpy(rec, tags[i], 4);
-		put32(rec + 8, (uint32_t)at);
-		put32(rec + 12, (uint32_t)sizes[i]);
-		at += pad4(sizes[i]);
-	}
+	memcpy(out + at[T_OS2], f->os2.p, size[T_OS2]);
+	memcpy(out + at[T_NAME], f->name.p, size[T_NAME]);
+	memcpy(out + at[T_POST], f->post.p, size[T_POST]);
+	memcpy(out + at[T_PREP], PREP, sizeof PREP);
+	memcpy(out + at[T_HEAD], f->head.p, size[T_HEAD]);
+	put32(out + at[T_HEAD] + 8, 0);             /* checkSumAdjustment, below */
+	put16(out + at[T_HEAD] + 50, 1);            /* indexToLocFormat: long */
+	memcpy(out + at[T_HHEA], f->hhea.p, size[T_HHEA]);
+	put16(out + at[T_HHEA] + 34, n);            /* numberOfHMetrics */
+	memcpy(out + at[T_MAXP], f->maxp.p, size[T_MAXP]);
+	put16(out + at[T_MAXP] + 4, n);             /* numGlyphs */
+	write_cmap(out + at[T_CMAP], size[T_CMAP], f, used, nseg);
+	write_glyphs(out + at[T_GLYF], out + at[T_LOCA], out + at[T_HMTX], f, used);
 	for (int i = 0; i < NTABLES; i++) {
 		uint8_t *rec = out + 12 + i * 16;
-		put32(rec + 4, checksum(out + be32(rec + 8), pad4(be32(rec + 12))));
+		memcpy(rec, TAGS[i], 4);
+		put32(rec + 4, checksum(out + at[i], pad4(size[i])));
+		put32(rec + 8, (uint32_t)at[i]);
+		put32(rec + 12, (uint32_t)size[i]);
 	}
-	put32(out + head_at + 8, 0xB1B0AFBAu - checksum(out, total));
-	*ret = out;
+	put32(out + at[T_HEAD] + 8, 0xB1B0AFBAu - checksum(out, total));
+	*ret_font = out;
 	*ret_len = total;
 	return 0;
 }
@@ -780,11 +782,11 @@ struct fit {
 	double min_single;   /* smallest size tried on one line before wrapping */
 	double min_size;     /* absolute minimum */
 	int max_lines;
-	double box_w, box_h; /* mm; box_h from the capitals of line 1 to the
-			      * descenders of the last line */
+	double box_w, box_h; /* mm; box_h from the highest accent of line 1 to
+			      * the descenders of the last line */
 };
 
-#define LEADING 1.2          /* em between lines: room for stacked accents */
+#define LEADING 1.15         /* em between lines (DejaVu: 1.164) */
 #define MIN_HSCALE 75.0      /* narrowest condensing, percent */
 
 static int runs_load(struct runs *u, const struct face *f, const char *s, const char *what,
@@ -879,7 +881,7 @@ static int wrap(const struct runs *u, double maxw, struct line *lines, int max_l
 /* How many lines of this size fit the box's height. */
 static int lines_fitting(const struct face *f, const struct fit *spec, double size)
 {
-	double room = MM(spec->box_h) / size - f->cap - f->descent;
+	double room = MM(spec->box_h) / size - f->top - f->descent;
 	int n = room < 0 ? 0 : (int)(room / LEADING) + 1;
 	return n > spec->max_lines ? spec->max_lines : n;
 }
@@ -944,8 +946,8 @@ static void fit_text(const struct runs *u, const struct face *f, const struct fi
 	ret->cut = 1;
 }
 
-/* Draw a fitted text, left-aligned; top: where the first line's capitals
- * start, card millimetres. */
+/* Draw a fitted text, left-aligned; top: its box's top (room for the
+ * highest stacked accent), card millimetres. */
 static void draw_layout(struct render *r, HPDF_Font font, const struct face *f,
 			const struct runs *u, const struct layout *l, double x, double top,
 			unsigned rgb)
@@ -966,7 +968,7 @@ static void draw_layout(struct render *r, HPDF_Font font, const struct face *f,
 			len += 3;
 		}
 		line[len] = '\0';
-		double base = MM(top) + (f->cap + i * LEADING) * l->size;
+		double base = MM(top) + (f->top + i * LEADING) * l->size;
 		HPDF_Page_TextOut(r->page, (float)px(r, x), (float)(py(r, 0) - base), line);
 	}
 	HPDF_Page_SetHorizontalScalling(r->page, 100.0f);
@@ -984,10 +986,16 @@ static int fit_field(struct render *r, int bold, const char *s, const char *what
 	return 0;
 }
 
-/* Height a fitted text takes, mm: capitals of line 1 to descenders. */
+/* Height a fitted text takes, mm: highest accent of line 1 to descenders. */
 static double layout_height(const struct face *f, const struct layout *l)
 {
-	return l->n ? (f->cap + (l->n - 1) * LEADING + f->descent) * l->size / PT_PER_MM : 0;
+	return l->n ? (f->top + (l->n - 1) * LEADING + f->descent) * l->size / PT_PER_MM : 0;
+}
+
+/* From a box's top to where the capitals of its first line start, mm. */
+static double cap_offset(const struct face *f, double size)
+{
+	return (f->top - f->cap) * size / PT_PER_MM;
 }
 
 /* Fit and draw one field (or, collecting, note its characters). top: where
@@ -1019,41 +1027,42 @@ static int field(struct render *r, int bold, const char *s, const char *what,
 #define MARGIN 4.0
 #define BAND_H 11.0
 #define RULE_H 0.6
+#define FOOTER_H 2.6
 #define PHOTO_X MARGIN
-#define PHOTO_Y 15.3
-#define PHOTO_W 22.0
-#define PHOTO_H 27.5
-#define COL_X (PHOTO_X + PHOTO_W + 4.0)     /* right column */
+#define PHOTO_Y 16.0
+#define PHOTO_W 23.0
+#define PHOTO_H 28.75                       /* 4:5 */
+#define COL_X (PHOTO_X + PHOTO_W + 3.8)     /* right column */
 #define COL_W (CARD_W_MM - MARGIN - COL_X)
 #define DOB_W 30.0                          /* date of birth; expiry beside it */
 #define LABEL_PT 5.0
-#define LABEL_GAP 1.0   /* from the label's baseline to the value's capitals */
+#define LABEL_GAP 0.1                       /* label's box to its value's box */
+#define ROW_GAP 0.2                         /* value's box to the next label's */
 
-/* Rows of the right column: where each label's capitals start. */
-#define ROW_FAMILY PHOTO_Y
-#define ROW_GIVEN 24.6
-#define ROW_DATES 31.9
-#define ROW_NUMBER 38.2
-#define FOOTER_H 2.6
+/* Boxes run from the highest stacked accent of the first line (head.yMax:
+ * 1.07 em regular, 1.12 em bold for Vietnamese capitals) to the last
+ * line's descenders, so no accent ever touches the label above it. */
+static const struct fit FIT_CITY   = { 8.0, 5.5, 5.5, 1, CARD_W_MM - 2 * MARGIN, 3.9 };
+static const struct fit FIT_TITLE  = { 6.5, 4.5, 4.5, 1, CARD_W_MM - 2 * MARGIN, 3.0 };
+static const struct fit FIT_LABEL  = { LABEL_PT, 4.0, 4.0, 1, COL_W, 2.35 };
+static const struct fit FIT_FAMILY = { 11.0, 8.0, 5.5, 3, COL_W, 7.1 };   /* 3 lines at 5.5 pt */
+static const struct fit FIT_GIVEN  = { 9.0, 7.0, 5.5, 2, COL_W, 4.8 };    /* 2 lines at 5.5 pt */
+static const struct fit FIT_DATE   = { 8.0, 6.0, 5.0, 1, DOB_W - 1.0, 3.7 };
+static const struct fit FIT_NUMBER = { 8.5, 6.0, 5.0, 1, COL_W, 4.1 };
 
-static const struct fit FIT_CITY   = { 8.0, 5.5, 5.5, 1, CARD_W_MM - 2 * MARGIN, 3.0 };
-static const struct fit FIT_TITLE  = { 6.5, 4.5, 4.5, 1, CARD_W_MM - 2 * MARGIN, 2.4 };
-static const struct fit FIT_LABEL  = { LABEL_PT, 4.0, 4.0, 1, COL_W, 1.9 };
-static const struct fit FIT_FAMILY = { 11.0, 8.0, 5.5, 3, COL_W, 6.4 };
-static const struct fit FIT_GIVEN  = { 9.0, 7.0, 5.5, 2, COL_W, 4.45 };
-static const struct fit FIT_DATE   = { 8.5, 6.0, 5.0, 1, DOB_W - 1.0, 3.2 };
-static const struct fit FIT_NUMBER = { 9.0, 6.0, 5.0, 1, COL_W, 3.2 };
-
-/* A label and its value below it. */
+/* A label and its value below it, from top (mm); *ret_next: where the
+ * next label may start. */
 static int labelled(struct render *r, const char *label, const char *value, int bold,
 		    const struct fit *vfit, double x, double top, const char *what,
-		    char *err, size_t errlen)
+		    double *ret_next, char *err, size_t errlen)
 {
 	struct fit lf = FIT_LABEL;
 	lf.box_w = vfit->box_w;
 	if (field(r, 0, label, "label", &lf, x, top, C_LABEL, err, errlen) < 0)
 		return -1;
-	double vtop = top + LABEL_PT * r->fonts->reg.cap / PT_PER_MM + LABEL_GAP;
+	double vtop = top + lf.box_h + LABEL_GAP;
+	if (ret_next)
+		*ret_next = vtop + vfit->box_h + ROW_GAP;
 	return field(r, bold, value, what, vfit, x, vtop, C_INK, err, errlen);
 }
 
@@ -1101,29 +1110,32 @@ static int draw_photo(struct render *r, const struct card_photo *photo, char *er
 static int draw_front(struct render *r, const struct card_text *t, const struct card_photo *photo,
 		      char *err, size_t errlen)
 {
+	const struct face *reg = &r->fonts->reg;
 	box_fill(r, 0, 0, CARD_W_MM, BAND_H, C_BRAND);
 	box_fill(r, 0, BAND_H, CARD_W_MM, RULE_H, C_ACCENT);
-	if (field(r, 1, t->city_name, "city_name", &FIT_CITY, MARGIN, 2.9, C_WHITE, err,
-		  errlen) < 0 ||
-	    field(r, 0, t->card_title, "card_title", &FIT_TITLE, MARGIN, 7.0, C_WHITE, err,
-		  errlen) < 0)
-		return -1;
 	box_fill(r, 0, CARD_H_MM - FOOTER_H - RULE_H, CARD_W_MM, RULE_H, C_ACCENT);
 	box_fill(r, 0, CARD_H_MM - FOOTER_H, CARD_W_MM, FOOTER_H, C_BRAND);
-	if (draw_photo(r, photo, err, errlen) < 0)
+	if (field(r, 1, t->city_name, "city_name", &FIT_CITY, MARGIN, 1.5, C_WHITE, err,
+		  errlen) < 0 ||
+	    field(r, 0, t->card_title, "card_title", &FIT_TITLE, MARGIN, 6.0, C_WHITE, err,
+		  errlen) < 0 ||
+	    draw_photo(r, photo, err, errlen) < 0)
 		return -1;
+	/* The right column, rows stacked from their boxes' heights; the first
+	 * label's capitals level with the photo's top edge. */
 	struct fit exp = FIT_DATE;
 	exp.box_w = COL_W - DOB_W;
-	if (labelled(r, t->label_family, t->family_name, 1, &FIT_FAMILY, COL_X, ROW_FAMILY,
-		     "family_name", err, errlen) < 0 ||
-	    labelled(r, t->label_given, t->given_names, 0, &FIT_GIVEN, COL_X, ROW_GIVEN,
-		     "given_names", err, errlen) < 0 ||
-	    labelled(r, t->label_dob, t->date_of_birth, 0, &FIT_DATE, COL_X, ROW_DATES,
-		     "date_of_birth", err, errlen) < 0 ||
-	    labelled(r, t->label_expires, t->expires_on, 0, &exp, COL_X + DOB_W, ROW_DATES,
-		     "expires_on", err, errlen) < 0 ||
-	    labelled(r, t->label_number, t->card_number, 1, &FIT_NUMBER, COL_X, ROW_NUMBER,
-		     "card_number", err, errlen) < 0)
+	double y = PHOTO_Y - cap_offset(reg, LABEL_PT), next;
+	if (labelled(r, t->label_family, t->family_name, 1, &FIT_FAMILY, COL_X, y, "family_name",
+		     &y, err, errlen) < 0 ||
+	    labelled(r, t->label_given, t->given_names, 0, &FIT_GIVEN, COL_X, y, "given_names", &y,
+		     err, errlen) < 0 ||
+	    labelled(r, t->label_dob, t->date_of_birth, 0, &FIT_DATE, COL_X, y, "date_of_birth",
+		     &next, err, errlen) < 0 ||
+	    labelled(r, t->label_expires, t->expires_on, 0, &exp, COL_X + DOB_W, y, "expires_on",
+		     NULL, err, errlen) < 0 ||
+	    labelled(r, t->label_number, t->card_number, 1, &FIT_NUMBER, COL_X, next, "card_number",
+		     NULL, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -1190,10 +1202,10 @@ static void draw_qr(struct render *r, const QRcode *qr, double x, double y, doub
 #define BACK_COL_X (QR_X + QR_SIDE + 1.0)
 #define BACK_COL_W (CARD_W_MM - MARGIN - BACK_COL_X)
 
-static const struct fit FIT_BACK_CITY = { 6.5, 5.0, 5.0, 1, CARD_W_MM - 2 * MARGIN, 2.4 };
-static const struct fit FIT_VERIFY    = { 6.5, 6.5, 5.0, 3, BACK_COL_W, 8.0 };
-static const struct fit FIT_ADDRESS   = { 7.0, 6.0, 5.0, 2, BACK_COL_W, 5.5 };
-static const struct fit FIT_RETURN    = { 6.0, 6.0, 4.5, 3, BACK_COL_W, 12.0 };
+static const struct fit FIT_BACK_CITY = { 6.5, 5.0, 5.0, 1, CARD_W_MM - 2 * MARGIN, 3.2 };
+static const struct fit FIT_VERIFY    = { 6.5, 6.5, 5.0, 3, BACK_COL_W, 8.4 };
+static const struct fit FIT_ADDRESS   = { 7.0, 6.0, 5.0, 2, BACK_COL_W, 6.1 };
+static const struct fit FIT_RETURN    = { 6.0, 6.0, 4.5, 4, BACK_COL_W, 16.0 };
 
 /* "Vérifier / Verify: https://id.example.org/v": the words as a label,
  * the address below them in ink. A line whose last word is not an address
@@ -1211,7 +1223,7 @@ static int draw_verify(struct render *r, const char *v, double top, char *err, s
 	lf.box_w = BACK_COL_W;
 	if (field(r, 0, label, "verify_line", &lf, BACK_COL_X, top, C_LABEL, err, errlen) < 0)
 		return -1;
-	double vtop = top + LABEL_PT * r->fonts->reg.cap / PT_PER_MM + LABEL_GAP;
+	double vtop = top + lf.box_h + LABEL_GAP;
 	return field(r, 0, sp + 1, "verify_line", &FIT_ADDRESS, BACK_COL_X, vtop, C_INK, err,
 		     errlen);
 }
@@ -1221,14 +1233,15 @@ static int draw_back(struct render *r, const struct card_text *t, const QRcode *
 {
 	box_fill(r, 0, 0, CARD_W_MM, BACK_BAND_H, C_BRAND);
 	box_fill(r, 0, BACK_BAND_H, CARD_W_MM, RULE_H, C_ACCENT);
-	if (field(r, 1, t->city_name, "city_name", &FIT_BACK_CITY, MARGIN, 1.8, C_WHITE, err,
+	if (field(r, 1, t->city_name, "city_name", &FIT_BACK_CITY, MARGIN, 1.3, C_WHITE, err,
 		  errlen) < 0)
 		return -1;
 	draw_qr(r, qr, QR_X, QR_Y, QR_SIDE);
 	/* The text column spans the code's dark modules: the verification
 	 * address at the top, the finder's line at the bottom. */
 	double quiet = QR_SIDE * 4 / (qr->width + 8);
-	double top = QR_Y + quiet, bottom = QR_Y + QR_SIDE - quiet;
+	double top = QR_Y + quiet - cap_offset(&r->fonts->reg, LABEL_PT);
+	double bottom = QR_Y + QR_SIDE - quiet;
 	struct layout l;
 	if (draw_verify(r, t->verify_line, top, err, errlen) < 0 ||
 	    fit_field(r, 0, t->return_line, "return_line", &FIT_RETURN, &l, err, errlen) < 0)

@@ -296,3 +296,48 @@ void lookup_hash(const struct keystore *ks, const char *label, const uint8_t *in
 	crypto_generichash_update(&h, in, len);
 	crypto_generichash_final(&h, out, 32);
 }
+
+int keystore_latest_kid(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_SIGNING_KEYS);
+	if (!st)
+		return -1;
+	int kid = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		kid = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? kid : -1;
+}
+
+int keystore_rotate(const char *data_dir, struct db *db, uint8_t *ret_kid, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	int latest = keystore_latest_kid(db);
+	if (latest < 0 || join(dir, data_dir, "keys") < 0) {
+		snprintf(err, errlen, "cannot read the signing keys");
+		return -1;
+	}
+	if (latest >= 255) {
+		snprintf(err, errlen, "all 255 signing key ids are used");
+		return -1;
+	}
+	uint8_t kid = (uint8_t)(latest + 1);
+	if (db_begin(db) < 0)
+		return -1;
+	if (new_signing_key(NULL, db, dir, kid, err, errlen) < 0)
+		goto fail;
+	sqlite3_stmt *st = db_stmt(db, STMT_SIGNING_KEY_RETIRE);
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int(st, 2, kid);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || db_commit(db) < 0)
+		goto fail;
+	*ret_kid = kid;
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}

@@ -80,7 +80,7 @@ static int card_of_path(struct request *req, struct card *ret)
 			   "not a card number: a character is wrong or missing (check digit)");
 		return -1;
 	}
-	int r = db ? card_load(db, req->app->keys, number, ret) : -EIO;
+	int r = db ? card_load(db, app_keys(req->app), number, ret) : -EIO;
 	if (r == -ENOENT) {
 		resp_error(req, 404, "not_found", "no card with this number");
 		return -1;
@@ -125,12 +125,12 @@ void api_card_issue(struct request *req)
 		return;
 	}
 	char code[REPRINT_CODE_CHARS];
-	if (!db || card_issue(db, req->app->keys, &c, req->session.username, code) < 0) {
+	if (!db || card_issue(db, app_keys(req->app), &c, req->session.username, code) < 0) {
 		card_free(&c);
 		resp_error(req, 500, "internal_error", "the card could not be stored");
 		return;
 	}
-	json_t *o = card_json(&c, req->app->keys, req->app->public_url);
+	json_t *o = card_json(&c, app_keys(req->app), req->app->public_url);
 	json_object_set_new(o, "reprint_code", json_string(code));
 	sodium_memzero(code, sizeof code);
 	resp_header(req, "Location", "/api/v1/cards/%s", c.number);
@@ -144,7 +144,7 @@ void api_card_get(struct request *req)
 	if (card_of_path(req, &c) < 0)
 		return;
 	audit_card(req, "card.view", c.number, "");
-	resp_json(req, 200, card_json(&c, req->app->keys, req->app->public_url));
+	resp_json(req, 200, card_json(&c, app_keys(req->app), req->app->public_url));
 	card_free(&c);
 }
 
@@ -162,7 +162,7 @@ void api_card_search(struct request *req)
 		resp_field_error(req, "date_of_birth", "date_of_birth is required, YYYY-MM-DD");
 		return;
 	}
-	json_t *cards = db ? card_search(db, req->app->keys, family, dob, req->app->public_url) : NULL;
+	json_t *cards = db ? card_search(db, app_keys(req->app), family, dob, req->app->public_url) : NULL;
 	if (!cards) {
 		resp_error(req, 500, "internal_error", "the search failed");
 		return;
@@ -210,7 +210,7 @@ void card_send_pdf(struct request *req, const struct card *c, const char *format
 		return;
 	}
 	char qr[1024], number[CARDNUM_FORMATTED + 1], verify[600], err[256];
-	if (card_qr_text(c, req->app->keys, req->app->public_url, qr, sizeof qr) < 0) {
+	if (card_qr_text(c, app_keys(req->app), req->app->public_url, qr, sizeof qr) < 0) {
 		resp_error(req, 500, "internal_error", "the card could not be signed");
 		return;
 	}

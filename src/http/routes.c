@@ -32,6 +32,13 @@ const struct route routes[] = {
 	{ "GET",  "/api/v1/cards/{n}/pdf",  api_card_pdf,    CLERKS,      ROUTE_API_AUTH | ROUTE_SLOW, 0 },
 	{ "GET",  "/api/v1/cards/{n}/photo", api_card_photo, CLERKS,      ROUTE_API_AUTH, 0 },
 
+	{ "POST", "/api/v1/cards/{n}/revoke", api_card_revoke, CLERKS,    ROUTE_API_AUTH, 4 KB },
+
+	/* Verification: no login, no trace. */
+	{ "POST", "/api/v1/verify",         api_verify,      0,           0, 16 KB },
+	{ "GET",  "/api/v1/keys",           api_keys,        0,           0, 0 },
+	{ "GET",  "/api/v1/status-list",    api_status_list, 0,           0, 0 },
+
 	/* Staff web pages (cookie session, CSRF token on every form). */
 	{ "GET",  "/",                      ui_home,         0,           0, 0 },
 	{ "GET",  "/login",                 ui_login_page,   0,           0, 0 },

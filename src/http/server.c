@@ -537,6 +537,28 @@ static char *read_file(const char *path)
 	return buf_steal(&b, NULL);
 }
 
+/* Swap in a freshly read key store when the signing keys changed. The old
+ * one stays allocated until exit: a request may still be reading it. */
+static void reload_keys(struct app *app, struct db *db, int force)
+{
+	const struct keystore *cur = app_keys(app);
+	int latest = keystore_latest_kid(db);
+	if (latest < 0 || (!force && latest == cur->signing[cur->nsigning - 1].kid))
+		return;
+	if (app->nold_keys == sizeof app->old_keys / sizeof app->old_keys[0]) {
+		log_warn("too many key reloads; restart the server to use the new key");
+		return;
+	}
+	struct keystore *ks;
+	char err[256];
+	if (keystore_open(app->cfg.data_dir, db, 0, &ks, err, sizeof err) < 0) {
+		log_error("key reload: %s", err);
+		return;
+	}
+	app->old_keys[app->nold_keys++] = atomic_exchange(&app->keys, ks);
+	log_info("signing key %u in use (%zu keys verify)", ks->current_kid, ks->nsigning);
+}
+
 int server_run(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
@@ -608,11 +630,13 @@ int server_run(struct app *app)
 	log_info("listening on port %u with %u threads and %u workers", bound, cfg->threads,
 		 cfg->workers);
 
-	/* Wait for a signal; tidy expired sessions once a minute meanwhile. */
+	/* Wait for a signal. Once a minute meanwhile: tidy expired sessions,
+	 * and pick up a key rotated by `civicard keys rotate` (SIGHUP: now). */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	struct timespec minute = { 60, 0 };
 	int sig;
 	for (;;) {
@@ -620,8 +644,10 @@ int server_run(struct app *app)
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
 		struct db *db = db_thread();
-		if (db)
-			session_delete_expired(db, (int64_t)time(NULL));
+		if (!db)
+			continue;
+		session_delete_expired(db, (int64_t)time(NULL));
+		reload_keys(app, db, sig == SIGHUP);
 	}
 	log_info("signal %d: no new connections; finishing requests in flight", sig);
 

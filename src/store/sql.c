@@ -52,4 +52,13 @@ const char *const db_sql[STMT__COUNT] = {
 		" ORDER BY issued_on DESC LIMIT 50",
 	[STMT_CARD_NUMBER_USED] =
 		"SELECT 1 FROM cards WHERE card_number = ? LIMIT 1",
+	[STMT_STATUS_REVOKED] =
+		"SELECT status_index FROM cards WHERE status = 'revoked'",
+	[STMT_CARD_REVOKE] =
+		"UPDATE cards SET status = 'revoked', revoke_reason = ?, revoked_at = ?"
+		" WHERE card_number = ? AND version = ? AND status = 'active'",
+	[STMT_SIGNING_KEY_RETIRE] =
+		"UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ?",
+	[STMT_SIGNING_KEYS_FULL] =
+		"SELECT kid, public_key, created_at, retired_at FROM signing_keys ORDER BY kid",
 };

@@ -331,7 +331,7 @@ void ui_card_new_page(struct request *req)
  * status, gender, language, evidence and revocation reason in words. */
 static json_t *view_context(struct request *req, const struct card *c)
 {
-	json_t *card = card_json(c, req->app->keys, req->app->public_url);
+	json_t *card = card_json(c, app_keys(req->app), req->app->public_url);
 	if (!card)
 		return NULL;
 	const char *status = or_empty(json_string_value(json_object_get(card, "status")));
@@ -415,7 +415,7 @@ void ui_card_new(struct request *req)
 	}
 	char code[REPRINT_CODE_CHARS];
 	struct db *db = db_thread();
-	if (!db || card_issue(db, req->app->keys, &c, req->session.username, code) < 0) {
+	if (!db || card_issue(db, app_keys(req->app), &c, req->session.username, code) < 0) {
 		card_free(&c);
 		json_object_set_new(ctx, "form_error_stored", json_true());
 		resp_page(req, 500, "card_new", ctx);
@@ -471,7 +471,7 @@ static int card_of_path(struct request *req, struct card *ret, int as_page)
 	struct db *db = db_thread();
 	const char *typed = req->params[0];
 	int r = cardnum_parse(typed, number) < 0 ? -EINVAL
-		: db ? card_load(db, req->app->keys, number, ret) : -EIO;
+		: db ? card_load(db, app_keys(req->app), number, ret) : -EIO;
 	if (r == 0)
 		return 0;
 	if (r == -EINVAL || r == -ENOENT) {
@@ -533,7 +533,7 @@ void ui_card_search(struct request *req)
 		return;
 	}
 	struct db *db = db_thread();
-	json_t *cards = db ? card_search(db, req->app->keys, family, dob, req->app->public_url) : NULL;
+	json_t *cards = db ? card_search(db, app_keys(req->app), family, dob, req->app->public_url) : NULL;
 	if (!cards) {
 		json_object_set_new(ctx, "form_error_search", json_true());
 		resp_page(req, 500, "card_search", ctx);

@@ -10,15 +10,12 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
-import uuid
 
+import cardlib
 import harness
+from cardlib import CLERK, WORK, issue, photo, token
 from harness import check, test
 
-MAKE_PHOTO = None
-WORK = tempfile.mkdtemp(prefix="civicard-cards-")
-CLERK = ("clerk-cards", "clerk cards password")   # invented
 # Invented people. The family names are unusual on purpose: the test greps
 # the data folder for them.
 PEOPLE = {
@@ -27,49 +24,6 @@ PEOPLE = {
     "el": ("Ἀλέξανδρος", "Παπαδόπουλοςxyz"),
     "ru": ("Ёлкина", "Щербатоваxyz"),
 }
-
-
-def photo(name="face.jpg", w=600, h=750, gps=False):
-    path = os.path.join(WORK, name)
-    args = [MAKE_PHOTO, path, str(w), str(h)] + (["--exif-gps"] if gps else [])
-    subprocess.run(args, check=True)
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def multipart(fields, files):
-    """fields: list of (name, str); files: list of (name, filename, bytes, type)."""
-    b = "----civicard" + uuid.uuid4().hex
-    out = []
-    for k, v in fields:
-        out.append(f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v.encode() + b"\r\n")
-    for k, fn, data, ct in files:
-        out.append(f'--{b}\r\nContent-Disposition: form-data; name="{k}"; filename="{fn}"\r\n'
-                   f"Content-Type: {ct}\r\n\r\n".encode() + data + b"\r\n")
-    out.append(f"--{b}--\r\n".encode())
-    return b"".join(out), f"multipart/form-data; boundary={b}"
-
-
-_token = {}
-
-
-def token(s):
-    if "t" not in _token:
-        r = s.cli("user", "add", CLERK[0], "--role", "clerk", stdin=CLERK[1] + "\n")
-        check(r.returncode == 0, f"user add: {r.stderr}")
-        status, _, body = s.login(*CLERK)
-        check(status == 200, f"clerk login: {status} {body}")
-        _token["t"] = body["token"]
-    return _token["t"]
-
-
-def issue(s, given, family, dob="1990-02-14", extra=(), files=None, tok=None):
-    if files is None:
-        files = [("photo", "face.jpg", photo(), "image/jpeg")]
-    body, ct = multipart([("given_names", given), ("family_name", family),
-                          ("date_of_birth", dob), *extra], files)
-    return s.json("POST", "/api/v1/cards", body, token=tok or token(s),
-                  headers={"Content-Type": ct})
 
 
 _cards = {}
@@ -399,7 +353,7 @@ def audit_records_card_actions(s):
 
 if __name__ == "__main__":
     import shutil
-    MAKE_PHOTO = os.path.abspath(sys.argv[2])
+    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
     try:
         code = harness.run_tests(os.path.abspath(sys.argv[1]))
     finally:
