@@ -656,6 +656,7 @@ struct runs {
 struct render {
 	jmp_buf jb;                 /* the error handler jumps here */
 	HPDF_STATUS code, detail;   /* libharu's error */
+	const char *stage;          /* what was being done, for the message */
 	int status;                 /* render_pdf's result */
 	int collect;                /* 1: only note the characters used */
 	uint8_t used[2][BITS_BYTES];   /* [0] regular, [1] bold */
@@ -1082,7 +1083,9 @@ static int draw_photo(struct render *r, const struct card_photo *photo, char *er
 	if (!have) {
 		box_fill(r, PHOTO_X, PHOTO_Y, PHOTO_W, PHOTO_H, C_TINT);
 	} else {
+		r->stage = "embedding the photo";
 		HPDF_Image img = HPDF_LoadJpegImageFromMem(r->pdf, photo->jpeg, (HPDF_UINT)photo->len);
+		r->stage = "drawing";
 		unsigned iw = HPDF_Image_GetWidth(img), ih = HPDF_Image_GetHeight(img);
 		if (iw != photo->width || ih != photo->height) {
 			set_err(err, errlen, "photo: the JPEG is %ux%u, expected %ux%u", iw, ih,
@@ -1360,6 +1363,7 @@ static int pdf_body(struct render *r, const struct card_text *t, const struct ca
 		    const QRcode *qr, enum card_format fmt, const struct tm *tm, struct buf *out,
 		    char *err, size_t errlen)
 {
+	r->stage = "loading the fonts";
 	HPDF_SetCompressionMode(r->pdf, HPDF_COMP_ALL);
 	HPDF_UseUTFEncodings(r->pdf);
 	r->font[0] = font_from_memory(r->pdf, r->sub[0], r->sub_len[0], &r->rd[0], "CCARDA");
@@ -1381,8 +1385,10 @@ static int pdf_body(struct render *r, const struct card_text *t, const struct ca
 	};
 	HPDF_SetInfoDateAttr(r->pdf, HPDF_INFO_CREATION_DATE, date);
 	HPDF_SetInfoAttr(r->pdf, HPDF_INFO_CREATOR, "civicard");
+	r->stage = "drawing";
 	if (draw_all(r, t, photo, qr, fmt, err, errlen) < 0)
 		return -1;
+	r->stage = "saving";
 	HPDF_SaveToStream(r->pdf);
 	return copy_out(r, out, err, errlen);
 }
@@ -1403,8 +1409,8 @@ static int render_pdf(struct render *r, const struct card_text *t, const struct 
 	if (setjmp(r->jb) == 0)
 		r->status = pdf_body(r, t, photo, qr, fmt, tm, out, err, errlen);
 	else
-		set_err(err, errlen, "libharu error 0x%04X (detail %u)", (unsigned)r->code,
-			(unsigned)r->detail);
+		set_err(err, errlen, "libharu error 0x%04X (detail %u) %s", (unsigned)r->code,
+			(unsigned)r->detail, r->stage);
 	HPDF_Free(r->pdf);
 	r->pdf = NULL;
 	return r->status;

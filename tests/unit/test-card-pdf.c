@@ -529,6 +529,13 @@ TEST(bad_input_is_refused_and_out_kept)
 	wrong.jpeg = (const uint8_t *)"GIF89a";
 	wrong.len = 6;
 	CHECK(card_pdf_render(fonts, &t, &wrong, qr, ISSUED, CARD_FORMAT_CR80, &out, err, sizeof err) < 0);
+	/* A JPEG libharu cannot parse: its error handler jumps out, and
+	 * everything is released (the sanitizer run checks). */
+	wrong.jpeg = (const uint8_t *)"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00garbage-garbage";
+	wrong.len = 28;
+	wrong.width = 240;
+	CHECK(card_pdf_render(fonts, &t, &wrong, qr, ISSUED, CARD_FORMAT_CR80, &out, err, sizeof err) < 0);
+	CHECK(strstr(err, "libharu error") != NULL);
 	CHECK(card_pdf_render(fonts, &t, &photo, qr, ISSUED, (enum card_format)7, &out, err, sizeof err) < 0);
 	CHECK(card_pdf_render(fonts, &t, &photo, qr, -1, CARD_FORMAT_CR80, &out, err, sizeof err) < 0);
 	/* Whatever failed, out is as it was. */
