@@ -4,11 +4,11 @@
  *
  * The fonts are the build-time cut of DejaVu Sans made by
  * scripts/prepare-font.py (CardSans.ttf, CardSans-Bold.ttf): composite
- * glyphs decomposed (libharu 2.3.0 drops nested ones), subset to Latin,
- * Greek and Cyrillic. They are read into memory once by card_fonts_load()
- * and handed to libharu from memory for every PDF; no file is opened
- * while serving. card_pdf_render() is thread-safe: it shares only the
- * read-only fonts. */
+ * glyphs decomposed (libharu 2.3.0 drops nested ones), Latin, Greek and
+ * Cyrillic only. card_fonts_load() reads them into memory once; each PDF
+ * then embeds a subset cut from memory, holding only the glyphs that card
+ * prints. No file is opened while serving. card_pdf_render() is
+ * thread-safe: it shares only the read-only fonts. */
 #ifndef CIVICARD_CARD_PDF_H
 #define CIVICARD_CARD_PDF_H
 
@@ -71,10 +71,11 @@ int card_fonts_cover(const struct card_fonts *f, const char *s, uint32_t *ret_cp
  *    level M; -1 if that needs a version above CARD_QR_MAX_VERSION;
  *  - issued_unix becomes the PDF's creation date (UTC): the same inputs
  *    give the same bytes;
- *  - a text that does not fit shrinks, then wraps, then (only past what
- *    any real name needs) is cut with "…"; nothing is drawn outside its box.
- * 0, or -1 with the reason in err (out may then hold a partial append:
- * discard it). Thread-safe. */
+ *  - a text that does not fit shrinks, then wraps, then is condensed, and
+ *    only past what any real name needs is cut with "…"; nothing is drawn
+ *    outside its box; a character the fonts lack is an error.
+ * 0, or -1 with the reason in err (out is then left as it was). About
+ * 2.5 ms and 15 KB plus the photo. Thread-safe. */
 int card_pdf_render(const struct card_fonts *fonts, const struct card_text *t,
 		    const struct card_photo *photo, const char *qr_text, long long issued_unix,
 		    enum card_format fmt, struct buf *out, char *err, size_t errlen);

@@ -1,4 +1,5 @@
-/* pages.h — the clerk's card pages (src/ui/pages_cards.c).
+/* pages.h — the clerk's card pages (src/ui/pages_cards.c) and the public
+ * verification page (src/ui/pages_verify.c).
  *
  * Routes (all for clerks and administrators, cookie session):
  *   GET  /cards/new           the issue form
@@ -16,6 +17,13 @@
  *   GET  /cards/{n}           one card
  *   GET  /cards/{n}/photo     its photo (JPEG)
  *   GET  /cards/{n}/pdf       its PDF; ?format=sheet (A4) or letter (slow)
+ *
+ * And the public verification page (src/ui/pages_verify.c), no login:
+ *   GET  /v                   the page a card's QR code opens; the token is
+ *                             in the URL fragment and never reaches the
+ *                             server: the page checks it in the browser
+ *   GET  /sw.js               its service worker (offline checking), from
+ *                             the root so that it may control /v
  */
 #ifndef CIVICARD_PAGES_H
 #define CIVICARD_PAGES_H
@@ -40,5 +48,13 @@ void ui_card_pdf(struct request *req);
  * loader already checks. 0 when set has them all; -1 with the first
  * missing key named in err. For start-up and the unit test. */
 int ui_cards_check(const struct tpl_set *set, char *err, size_t errlen);
+
+void ui_verify_page(struct request *req);
+void ui_verify_sw(struct request *req);
+
+/* The catalogue keys the verification page's script reads (sent to it
+ * for every language). 0 when set has them all; -1 with the first missing
+ * key named in err. For start-up and the unit test. */
+int ui_verify_check(const struct tpl_set *set, char *err, size_t errlen);
 
 #endif

@@ -6,10 +6,10 @@
  *  - per PDF, a tiny TrueType font is cut from memory holding only the
  *    characters this card prints (subset_font) and handed to libharu
  *    through a callback stream (font_from_memory), never through a file.
- *    libharu 2.3.0 writes a /W entry and a CIDToGIDMap slot for every
- *    character the font maps and walks all 65536 code points per font:
- *    with the whole cut (1708 characters) a card was 46 KB and 5 ms, with
- *    the per-card subset it is a fraction of that;
+ *    libharu 2.3.0 writes a /W entry for every character the font maps and
+ *    copies cmap and hmtx whole: with the whole cut (1708 characters)
+ *    loaded from its file a card was 54 KB and 5.6 ms, with the per-card
+ *    subset 29 KB and 2.5 ms (13.7 KB of photo; docs/card-layout.md);
  *  - text is measured with the font's own advance widths (the integers
  *    libharu writes into /W), then shrunk, wrapped, condensed and, past
  *    anything a real name needs, cut with "…" — never drawn outside its box;
@@ -576,7 +576,7 @@ static void trim_cid_map(HPDF_Font font, const struct face *f, const uint8_t *us
 		return;
 	unsigned g = 0, end = 0;
 	for (unsigned c = 0; c < CP_LIMIT; c++) {
-		if (bit_get(used, c) && f->gid[c]) {
+		if (mapped(f, used, c)) {
 			g++;
 			put16(map + c * 2, g);
 			end = c + 1;
@@ -587,6 +587,23 @@ static void trim_cid_map(HPDF_Font font, const struct face *f, const uint8_t *us
 	HPDF_Stream s = attr->map_stream->stream;
 	HPDF_MemStream_FreeData(s);
 	HPDF_Stream_Write(s, map, end * 2);
+}
+
+/* The next run of mapped code points from *c on, within one high byte:
+ * [*ret_from, *ret_to]; *c moves past it. 0 when there is none. */
+static int next_run(const struct face *f, const uint8_t *used, unsigned *c, unsigned *ret_from,
+		    unsigned *ret_to)
+{
+	while (*c < CP_LIMIT && !mapped(f, used, *c))
+		(*c)++;
+	if (*c >= CP_LIMIT)
+		return 0;
+	*ret_from = *c;
+	do
+		(*c)++;
+	while (*c < CP_LIMIT && (*c & 0xFF) != 0 && mapped(f, used, *c));
+	*ret_to = *c - 1;
+	return 1;
 }
 
 /* libharu 2.3.0 gives a UTF-8 font a /ToUnicode stream that is a copy of
@@ -606,18 +623,11 @@ static void fix_to_unicode(HPDF_Doc pdf, HPDF_Font font, const struct face *f,
 		HPDF_ResetError(pdf);
 		return;
 	}
-	/* Runs of used code points, none crossing a high byte (bfrange rule). */
-	unsigned from[CP_LIMIT / 2], to[CP_LIMIT / 2], n = 0;
-	for (unsigned c = 0; c < CP_LIMIT; c++) {
-		if (!bit_get(used, c) || !f->gid[c])
-			continue;
-		if (n && to[n - 1] + 1 == c && (c & 0xFF) != 0)
-			to[n - 1] = c;
-		else {
-			from[n] = to[n] = c;
-			n++;
-		}
-	}
+	/* Runs of used code points, none crossing a high byte (the bfrange
+	 * rule), at most 100 to a block: count them, then write them. */
+	unsigned runs = 0, c = 0, from, to;
+	while (next_run(f, used, &c, &from, &to))
+		runs++;
 	HPDF_Stream s = attr->cmap_stream->stream;
 	char line[64];
 	HPDF_MemStream_FreeData(s);
@@ -625,15 +635,17 @@ static void fix_to_unicode(HPDF_Doc pdf, HPDF_Font font, const struct face *f,
 			     "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
 			     "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
 			     "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-	for (unsigned i = 0; i < n; i += 100) {   /* at most 100 per block */
-		unsigned k = n - i < 100 ? n - i : 100;
-		snprintf(line, sizeof line, "%u beginbfrange\n", k);
-		HPDF_Stream_WriteStr(s, line);
-		for (unsigned j = i; j < i + k; j++) {
-			snprintf(line, sizeof line, "<%04X> <%04X> <%04X>\n", from[j], to[j], from[j]);
+	c = 0;
+	for (unsigned i = 0; i < runs; i++) {
+		if (i % 100 == 0) {
+			snprintf(line, sizeof line, "%u beginbfrange\n", runs - i < 100 ? runs - i : 100);
 			HPDF_Stream_WriteStr(s, line);
 		}
-		HPDF_Stream_WriteStr(s, "endbfrange\n");
+		next_run(f, used, &c, &from, &to);
+		snprintf(line, sizeof line, "<%04X> <%04X> <%04X>\n", from, to, from);
+		HPDF_Stream_WriteStr(s, line);
+		if (i % 100 == 99 || i == runs - 1)
+			HPDF_Stream_WriteStr(s, "endbfrange\n");
 	}
 	HPDF_Stream_WriteStr(s, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
 }
@@ -652,7 +664,7 @@ struct runs {
 };
 
 /* Per call, on the heap: the jmp_buf, the font cursors and subsets (live
- * until HPDF_Free), and the text scratch (14 KB, kept off the stack). */
+ * until HPDF_Free), and scratch space (about 30 KB, kept off the stack). */
 struct render {
 	jmp_buf jb;                 /* the error handler jumps here */
 	HPDF_STATUS code, detail;   /* libharu's error */
@@ -1401,6 +1413,7 @@ static int render_pdf(struct render *r, const struct card_text *t, const struct 
 		      char *err, size_t errlen)
 {
 	r->status = -1;
+	r->stage = "starting";
 	r->pdf = HPDF_New(on_hpdf_error, r);
 	if (!r->pdf) {
 		set_err(err, errlen, "HPDF_New failed");

@@ -88,8 +88,8 @@ static int write_file(const char *path, const void *data, size_t len)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-/* Render into work/NAME.pdf (and samples/NAME.pdf if asked); path gets
- * the file name. 0 or -1. */
+/* Render into work/NAME.pdf (and, for names starting "sample-", into
+ * samples/NAME.pdf if asked); path gets the file name. 0 or -1. */
 static int render_to(const struct card_text *t, const struct card_photo *p, enum card_format fmt,
 		     const char *name, char *path, size_t pathlen)
 {
@@ -102,7 +102,7 @@ static int render_to(const struct card_text *t, const struct card_photo *p, enum
 	}
 	snprintf(path, pathlen, "%s/%s.pdf", work, name);
 	int rc = write_file(path, out.data, out.len);
-	if (rc == 0 && samples) {
+	if (rc == 0 && samples && strncmp(name, "sample-", 7) == 0) {
 		char keep[512];
 		snprintf(keep, sizeof keep, "%s/%s.pdf", samples, name);
 		rc = write_file(keep, out.data, out.len);
@@ -487,14 +487,44 @@ TEST(text_extracts_as_typed)
 {
 	struct card_text t = text_with("Ёлкина-Щербатова", "Ἀλέξανδρος Nguyễn");
 	char pdf[512], cmd[1024], out[8192];
+	t.verify_line = "Vérifiez / Verify";   /* no address: printed whole */
 	CHECK(render_to(&t, NULL, CARD_FORMAT_CR80, "sample-no-photo", pdf, sizeof pdf) == 0);
 	snprintf(cmd, sizeof cmd, "pdftotext '%s' - 2>&1", pdf);
 	CHECK(run(cmd, out, sizeof out) == 0);
 	CHECK(strstr(out, "Ёлкина-Щербатова") != NULL);
 	CHECK(strstr(out, "Ἀλέξανδρος Nguyễn") != NULL);
 	CHECK(strstr(out, "K7QM-4TXP-9W") != NULL);
+	snprintf(cmd, sizeof cmd, "pdftotext -f 2 -l 2 '%s' - 2>&1", pdf);
+	CHECK(run(cmd, out, sizeof out) == 0);
+	CHECK(strstr(out, "Vérifiez / Verify") != NULL);
+	CHECK(strstr(out, "Si trouvée") != NULL);
+	snprintf(cmd, sizeof cmd, "pdftotext '%s' - 2>&1", pdf);
+	CHECK(run(cmd, out, sizeof out) == 0);
 	/* libharu's own ToUnicode map made poppler complain; ours does not. */
 	CHECK(strstr(out, "Warning") == NULL);
+}
+
+/* More than 100 separate runs of code points: the ToUnicode map is
+ * written in blocks of 100. */
+TEST(many_distinct_characters)
+{
+	char given[1024], pdf[512], cmd[1024], out[8192];
+	size_t n = 0;
+	for (unsigned c = 0x0100; c < 0x0180; c += 2)           /* Latin Extended-A */
+		n += (size_t)snprintf(given + n, sizeof given - n, "%c%c", 0xC0 | c >> 6, 0x80 | (c & 0x3F));
+	for (unsigned c = 0x0410; c < 0x0450; c += 2)           /* Cyrillic */
+		n += (size_t)snprintf(given + n, sizeof given - n, "%c%c", 0xC0 | c >> 6, 0x80 | (c & 0x3F));
+	for (unsigned c = 0x1EA0; c < 0x1EFA; c += 2)           /* Vietnamese */
+		n += (size_t)snprintf(given + n, sizeof given - n, "%c%c%c", 0xE0 | c >> 12,
+				      0x80 | (c >> 6 & 0x3F), 0x80 | (c & 0x3F));
+	struct card_text t = text_with("Ŀŀ", given);
+	CHECK(render_to(&t, &photo, CARD_FORMAT_CR80, "many", pdf, sizeof pdf) == 0);
+	snprintf(cmd, sizeof cmd, "qpdf --check '%s' >/dev/null 2>&1", pdf);
+	CHECK(run(cmd, NULL, 0) == 0);
+	snprintf(cmd, sizeof cmd, "pdftotext '%s' - 2>&1", pdf);
+	CHECK(run(cmd, out, sizeof out) == 0);
+	CHECK(strstr(out, "Warning") == NULL && strstr(out, "Error") == NULL);
+	CHECK(strstr(out, "ĀĂĄĆĈ") != NULL);   /* the start of the given names */
 }
 
 TEST(bad_input_is_refused_and_out_kept)
@@ -688,6 +718,7 @@ int main(void)
 	RUN(a_long_name_stays_in_its_box);
 	RUN(long_texts_elsewhere_shrink_and_stay_inside);
 	RUN(text_extracts_as_typed);
+	RUN(many_distinct_characters);
 	RUN(bad_input_is_refused_and_out_kept);
 	RUN(cover_tells_what_can_be_printed);
 	RUN(random_names_always_render);
