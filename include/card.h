@@ -62,8 +62,13 @@ struct card {
 	size_t photo_len;
 };
 
-/* The evidence document types this city accepts (codes). */
-extern const char *const card_evidence_types[];
+/* The evidence document types this city accepts (codes), NULL-ended. */
+extern const char *const *card_evidence_types;
+#define EVIDENCE_TYPES_MAX 16
+/* Replace them with a comma-separated list of codes ([a-z0-9_], at most
+ * 16). At start-up only. Each code needs a label `card.evidence.CODE` in
+ * every catalogue (checked at start-up). 0 or -1. */
+int card_set_evidence_types(const char *list);
 
 struct card_fonts;
 /* Check and clean the input into a card (not stored yet). With fonts,

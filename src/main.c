@@ -7,6 +7,7 @@
 #include "log.h"
 #include "login.h"
 #include "pages.h"
+#include "card.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +30,7 @@ static const char usage[] =
 	"\n"
 	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
 	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
+	"        [--evidence-types CODE,CODE,...]\n"
 	"                      run the service (default 127.0.0.1:8080)\n"
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
@@ -213,6 +215,9 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 			cfg->templates_dir = v;
 		} else if (strcmp(a, "--fonts") == 0) {
 			cfg->fonts_dir = v;
+		} else if (strcmp(a, "--evidence-types") == 0) {
+			if (card_set_evidence_types(v) < 0)
+				return usage_error("--evidence-types takes codes like passport,lease (a-z 0-9 _)");
 		} else {
 			return usage_error("unknown option for serve");
 		}

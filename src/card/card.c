@@ -15,11 +15,40 @@
 #define VALIDITY_YEARS 5
 
 /* Document types a clerk may record as inspected: types only, never
- * numbers or copies. */
-const char *const card_evidence_types[] = {
+ * numbers or copies. A city sets its own with `serve --evidence-types`. */
+static const char *const default_evidence[] = {
 	"passport", "national_id", "consular_id", "birth_certificate", "driving_licence",
 	"residence_proof", "school_record", "community_attestation", "other_photo_id", NULL,
 };
+const char *const *card_evidence_types = default_evidence;
+
+int card_set_evidence_types(const char *list)
+{
+	static char storage[EVIDENCE_TYPES_MAX * 33];
+	static const char *types[EVIDENCE_TYPES_MAX + 1];
+	size_t n = 0, o = 0;
+	const char *p = list;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len > 32 || n == EVIDENCE_TYPES_MAX)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+				return -1;
+		memcpy(storage + o, p, len);
+		storage[o + len] = '\0';
+		types[n++] = storage + o;
+		o += len + 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (n == 0)
+		return -1;
+	types[n] = NULL;
+	card_evidence_types = types;
+	return 0;
+}
 
 void card_today(char out[11])
 {

@@ -8,6 +8,7 @@ Needs pdftoppm, pdftotext, zbarimg and qpdf (scripts/install-deps --test)."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -351,11 +352,36 @@ def audit_records_card_actions(s):
     check(r.returncode == 0, f"chain intact: {r.stderr}")
 
 
+def evidence_types_configurable(_):
+    """A city chooses its list; a code without a label in every catalogue
+    stops the start with the key to add."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="civicard-ev-")
+    try:
+        r = subprocess.run([harness.BINARY, "serve", "--data", d, "--listen", "127.0.0.1:0",
+                            "--evidence-types", "passport,lease_xyz"], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and "card.evidence.lease_xyz" in r.stderr, f"missing label: {r.returncode} {r.stderr}")
+        r = subprocess.run([harness.BINARY, "serve", "--data", d, "--evidence-types", "Pass port"],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2, "a malformed list is a usage error")
+        s2 = harness.Server(args=("--evidence-types", "passport,school_record"))
+        try:
+            ok = issue(s2, "Ana", "Evidencexyz", extra=[("evidence", "school_record")])
+            check(ok[0] == 201, f"listed code: {ok[0]} {ok[2]}")
+            bad = issue(s2, "Ana", "Evidencexyz", extra=[("evidence", "national_id")])
+            check(bad[0] == 400 and bad[2]["field"] == "evidence", f"unlisted code: {bad[0]} {bad[2]}")
+        finally:
+            check(s2.stop() == 0, "clean stop")
+            shutil.rmtree(s2.data, ignore_errors=True)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    import shutil
     cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
     try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]))
+        code = harness.run_tests(os.path.abspath(sys.argv[1]),
+                                 [("evidence_types_configurable", evidence_types_configurable)])
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     sys.exit(code)
