@@ -195,6 +195,8 @@ void api_card_photo(struct request *req)
 	if (card_of_path(req, &c) < 0)
 		return;
 	card_send_photo(req, &c);
+	if (req->resp.status == 200)
+		audit_card(req, "card.photo", c.number, "");
 	card_free(&c);
 }
 
