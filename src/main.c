@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CIVICARD_VERSION
@@ -30,7 +31,7 @@ static const char usage[] =
 	"\n"
 	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
 	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
-	"        [--evidence-types CODE,CODE,...]\n"
+	"        [--evidence-types CODE,CODE,...] [--timezone ZONE]\n"
 	"                      run the service (default 127.0.0.1:8080)\n"
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
@@ -215,6 +216,15 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 			cfg->templates_dir = v;
 		} else if (strcmp(a, "--fonts") == 0) {
 			cfg->fonts_dir = v;
+		} else if (strcmp(a, "--timezone") == 0) {
+			/* Dates (issue, expiry, "today" for verification) are the
+			 * city's, whatever the server's clock zone is. */
+			char zone[300];
+			snprintf(zone, sizeof zone, "/usr/share/zoneinfo/%s", v);
+			if (strstr(v, "..") || access(zone, R_OK) != 0)
+				return usage_error("--timezone takes a zone such as America/Montreal");
+			setenv("TZ", v, 1);
+			tzset();
 		} else if (strcmp(a, "--evidence-types") == 0) {
 			if (card_set_evidence_types(v) < 0)
 				return usage_error("--evidence-types takes codes like passport,lease (a-z 0-9 _)");
