@@ -21,6 +21,8 @@ void api_card_get(struct request *req);
 void api_card_search(struct request *req);
 void api_card_photo(struct request *req);
 void api_card_pdf(struct request *req);
+void api_card_reissue(struct request *req);
+void api_card_renew(struct request *req);
 /* Shared with the clerk's pages. */
 struct card;
 struct card_input;

@@ -245,13 +245,72 @@ static void reprint_code_new(char out[REPRINT_CODE_CHARS], char canon[13])
 	snprintf(out, REPRINT_CODE_CHARS, "%.4s-%.4s-%.4s", canon, canon + 4, canon + 8);
 }
 
+/* Seal c's personal data and photo under its number and version, and
+ * insert the row. 0 done; 1 the status index is taken (pick another and
+ * retry); -1 error. Inside the caller's transaction. */
+static int insert_version(struct db *db, const struct keystore *ks, struct card *c,
+			  const char *personal_text, const uint8_t lookup[32],
+			  const uint8_t code_hash[32], const char *actor)
+{
+	char ad[96];
+	uint8_t *personal = NULL, *photo = NULL;
+	size_t personal_len = 0, photo_len = 0;
+	int r = -1;
+	seal_ad(ad, sizeof ad, "personal", c->number, c->version);
+	if (seal(ks, ad, (const uint8_t *)personal_text, strlen(personal_text), &personal,
+		 &personal_len) < 0)
+		goto out;
+	if (c->photo) {
+		seal_ad(ad, sizeof ad, "photo", c->number, c->version);
+		if (seal(ks, ad, c->photo, c->photo_len, &photo, &photo_len) < 0)
+			goto out;
+	}
+	sqlite3_stmt *st = db_stmt(db, STMT_CARD_INSERT);
+	if (!st)
+		goto out;
+	sqlite3_bind_text(st, 1, c->number, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, c->version);
+	sqlite3_bind_text(st, 3, c->issued_on, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->expires_on, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, c->status_index);
+	sqlite3_bind_int(st, 6, c->kid);
+	sqlite3_bind_blob(st, 7, lookup, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, personal, (int)personal_len, SQLITE_STATIC);
+	if (photo)
+		sqlite3_bind_blob(st, 9, photo, (int)photo_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, code_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		log_error("insert card: %s", sqlite3_errstr(rc));
+	} else {
+		c->id = sqlite3_last_insert_rowid(db_handle(db));
+		r = 0;
+	}
+out:
+	free(personal);
+	free(photo);
+	return r;
+}
+
+/* A new reprint code and its stored (keyed hash) form. */
+static void new_code(const struct keystore *ks, char code[REPRINT_CODE_CHARS], uint8_t hash[32])
+{
+	char canon[13];
+	reprint_code_new(code, canon);
+	lookup_hash(ks, "cards.reprint", (const uint8_t *)canon, 12, hash);
+	sodium_memzero(canon, sizeof canon);
+}
+
 int card_issue(struct db *db, const struct keystore *ks, struct card *c, const char *actor,
 	       char ret_code[REPRINT_CODE_CHARS])
 {
-	char ad[96], code[REPRINT_CODE_CHARS], code_canon[13];
+	char code[REPRINT_CODE_CHARS];
 	uint8_t lookup[32], code_hash[32];
-	uint8_t *personal = NULL, *photo = NULL;
-	size_t personal_len = 0, photo_len = 0;
 	char *pj = personal_json(c);
 	int r = -1;
 	if (!pj)
@@ -262,8 +321,7 @@ int card_issue(struct db *db, const struct keystore *ks, struct card *c, const c
 	c->version = 1;
 	c->kid = ks->current_kid;
 	lookup_of(ks, c->family_name, c->date_of_birth, lookup);
-	reprint_code_new(code, code_canon);
-	lookup_hash(ks, "cards.reprint", (const uint8_t *)code_canon, 12, code_hash);
+	new_code(ks, code, code_hash);
 
 	if (db_begin(db) < 0)
 		goto out;
@@ -271,17 +329,6 @@ int card_issue(struct db *db, const struct keystore *ks, struct card *c, const c
 	for (int attempt = 0; attempt < 16; attempt++) {
 		cardnum_new(c->number);
 		c->status_index = randombytes_uniform(1u << 24);
-		free(personal);
-		free(photo);
-		personal = photo = NULL;
-		seal_ad(ad, sizeof ad, "personal", c->number, c->version);
-		if (seal(ks, ad, (const uint8_t *)pj, strlen(pj), &personal, &personal_len) < 0)
-			goto rollback;
-		if (c->photo) {
-			seal_ad(ad, sizeof ad, "photo", c->number, c->version);
-			if (seal(ks, ad, c->photo, c->photo_len, &photo, &photo_len) < 0)
-				goto rollback;
-		}
 		sqlite3_stmt *st = db_stmt(db, STMT_CARD_NUMBER_USED);
 		if (!st)
 			goto rollback;
@@ -290,32 +337,11 @@ int card_issue(struct db *db, const struct keystore *ks, struct card *c, const c
 		sqlite3_reset(st);
 		if (used)
 			continue;
-		st = db_stmt(db, STMT_CARD_INSERT);
-		if (!st)
-			goto rollback;
-		sqlite3_bind_text(st, 1, c->number, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, c->version);
-		sqlite3_bind_text(st, 3, c->issued_on, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, c->expires_on, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, c->status_index);
-		sqlite3_bind_int(st, 6, c->kid);
-		sqlite3_bind_blob(st, 7, lookup, sizeof lookup, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 8, personal, (int)personal_len, SQLITE_STATIC);
-		if (photo)
-			sqlite3_bind_blob(st, 9, photo, (int)photo_len, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 10, code_hash, sizeof code_hash, SQLITE_STATIC);
-		sqlite3_bind_text(st, 11, actor, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_CONSTRAINT_UNIQUE)
-			continue;       /* status index taken */
-		if (rc != SQLITE_DONE) {
-			log_error("insert card: %s", sqlite3_errstr(rc));
-			goto rollback;
-		}
-		c->id = sqlite3_last_insert_rowid(db_handle(db));
-		if (audit_append(db, actor, "card.issue", c->number, "version 1") < 0 || db_commit(db) < 0)
+		int k = insert_version(db, ks, c, pj, lookup, code_hash, actor);
+		if (k == 1)
+			continue;
+		if (k < 0 || audit_append(db, actor, "card.issue", c->number, "version 1") < 0 ||
+		    db_commit(db) < 0)
 			goto rollback;
 		memcpy(ret_code, code, REPRINT_CODE_CHARS);
 		r = 0;
@@ -326,11 +352,8 @@ rollback:
 	db_rollback(db);
 out:
 	sodium_memzero(code, sizeof code);
-	sodium_memzero(code_canon, sizeof code_canon);
 	sodium_memzero(pj, strlen(pj));
 	free(pj);
-	free(personal);
-	free(photo);
 	return r;
 }
 
@@ -558,5 +581,97 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 	return 0;
 rollback:
 	db_rollback(db);
+	return r;
+}
+
+int card_new_version(struct db *db, const struct keystore *ks, const char *number,
+		     enum card_change kind, const char *actor, struct card *ret,
+		     char ret_code[REPRINT_CODE_CHARS], uint32_t ret_revoked[255], size_t *ret_nrevoked)
+{
+	struct card c;
+	char code[REPRINT_CODE_CHARS], *pj = NULL;
+	uint8_t lookup[32], code_hash[32];
+	const char *why = kind == CARD_RENEW ? "renewed" : "reissued";
+	size_t nrev = 0;
+	int r = -EIO;
+	memset(&c, 0, sizeof c);
+
+	if (db_begin(db) < 0)
+		return -EIO;
+	sqlite3_stmt *st = db_stmt(db, STMT_CARD_LATEST);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int loaded = rc == SQLITE_ROW ? card_from_row(st, ks, &c) : -1;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+		goto rollback;
+	}
+	if (loaded < 0)
+		goto rollback;
+	if (c.version >= 255) {
+		r = -ERANGE;
+		goto rollback;
+	}
+	int previous = c.version;
+	c.version++;
+	c.revoked = 0;
+	c.revoke_reason[0] = '\0';
+	c.kid = ks->current_kid;
+	card_today(c.issued_on);
+	if (kind == CARD_RENEW)
+		add_years(c.issued_on, VALIDITY_YEARS, c.expires_on);
+	if (!(pj = personal_json(&c)))
+		goto rollback;
+	lookup_of(ks, c.family_name, c.date_of_birth, lookup);
+	new_code(ks, code, code_hash);
+
+	/* Earlier versions: their bits go up once this commits. */
+	st = db_stmt(db, STMT_CARD_EARLIER_INDEXES);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, c.version);
+	while (sqlite3_step(st) == SQLITE_ROW && nrev < 255)
+		ret_revoked[nrev++] = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	st = db_stmt(db, STMT_CARD_REVOKE_EARLIER);
+	if (!st)
+		goto rollback;
+	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 3, number, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, c.version);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto rollback;
+
+	int k = 1;
+	for (int attempt = 0; attempt < 16 && k == 1; attempt++) {
+		c.status_index = randombytes_uniform(1u << 24);
+		k = insert_version(db, ks, &c, pj, lookup, code_hash, actor);
+	}
+	char detail[48];
+	snprintf(detail, sizeof detail, "version %d (version %d %s)", c.version, previous, why);
+	if (k != 0 || audit_append(db, actor, kind == CARD_RENEW ? "card.renew" : "card.reissue",
+				   number, detail) < 0 || db_commit(db) < 0)
+		goto rollback;
+	memcpy(ret_code, code, REPRINT_CODE_CHARS);
+	*ret_nrevoked = nrev;
+	*ret = c;
+	r = 0;
+	goto out;
+rollback:
+	db_rollback(db);
+	card_free(&c);
+out:
+	sodium_memzero(code, sizeof code);
+	if (pj) {
+		sodium_memzero(pj, strlen(pj));
+		free(pj);
+	}
 	return r;
 }

@@ -9,6 +9,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "photo.h"
+#include "status.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -262,4 +263,57 @@ void api_card_pdf(struct request *req)
 		return;
 	card_send_pdf(req, &c, req_query(req, "format"));
 	card_free(&c);
+}
+
+static void new_version(struct request *req, enum card_change kind)
+{
+	static const char *const no_fields[] = { NULL };
+	char number[CARDNUM_LEN + 1], code[REPRINT_CODE_CHARS];
+	struct db *db = db_thread();
+	json_t *body = NULL;
+	if (cardnum_parse(req->params[0], number) < 0) {
+		resp_error(req, 400, "invalid_card_number",
+			   "not a card number: a character is wrong or missing (check digit)");
+		return;
+	}
+	/* No body, or an empty JSON object. */
+	if (req->body.len && req_json_object(req, no_fields, &body) < 0)
+		return;
+	json_decref(body);
+	struct card c;
+	uint32_t revoked[255];
+	size_t nrevoked = 0;
+	int r = db ? card_new_version(db, app_keys(req->app), number, kind, req->session.username, &c,
+				      code, revoked, &nrevoked)
+		   : -EIO;
+	if (r == -ENOENT) {
+		resp_error(req, 404, "not_found", "no card with this number");
+		return;
+	}
+	if (r == -ERANGE) {
+		resp_error(req, 409, "too_many_versions", "this card number has 255 versions; issue a new card");
+		return;
+	}
+	if (r < 0) {
+		resp_error(req, 500, "internal_error", "the new version could not be stored");
+		return;
+	}
+	for (size_t i = 0; i < nrevoked; i++)
+		status_list_set(req->app->status, revoked[i]);
+	json_t *o = card_json(&c, app_keys(req->app), req->app->public_url);
+	json_object_set_new(o, "reprint_code", json_string(code));
+	sodium_memzero(code, sizeof code);
+	resp_header(req, "Location", "/api/v1/cards/%s", c.number);
+	resp_json(req, 201, o);
+	card_free(&c);
+}
+
+void api_card_reissue(struct request *req)
+{
+	new_version(req, CARD_REISSUE);
+}
+
+void api_card_renew(struct request *req)
+{
+	new_version(req, CARD_RENEW);
 }

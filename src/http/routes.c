@@ -33,6 +33,8 @@ const struct route routes[] = {
 	{ "GET",  "/api/v1/cards/{n}/photo", api_card_photo, CLERKS,      ROUTE_API_AUTH, 0 },
 
 	{ "POST", "/api/v1/cards/{n}/revoke", api_card_revoke, CLERKS,    ROUTE_API_AUTH, 4 KB },
+	{ "POST", "/api/v1/cards/{n}/reissue", api_card_reissue, CLERKS,  ROUTE_API_AUTH, 4 KB },
+	{ "POST", "/api/v1/cards/{n}/renew", api_card_renew,  CLERKS,     ROUTE_API_AUTH, 4 KB },
 
 	/* Verification: no login, no trace. */
 	{ "POST", "/api/v1/verify",         api_verify,      0,           0, 16 KB },

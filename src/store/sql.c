@@ -61,4 +61,9 @@ const char *const db_sql[STMT__COUNT] = {
 		"UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ?",
 	[STMT_SIGNING_KEYS_FULL] =
 		"SELECT kid, public_key, created_at, retired_at FROM signing_keys ORDER BY kid",
+	[STMT_CARD_EARLIER_INDEXES] =
+		"SELECT status_index FROM cards WHERE card_number = ? AND version < ?",
+	[STMT_CARD_REVOKE_EARLIER] =
+		"UPDATE cards SET status = 'revoked', revoke_reason = ?, revoked_at = ?"
+		" WHERE card_number = ? AND version < ? AND status = 'active'",
 };

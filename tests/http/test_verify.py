@@ -100,6 +100,28 @@ def revoke_makes_it_revoked(s):
 
 
 @test
+def reissue_and_renew_revoke_earlier_versions(s):
+    c1 = card(s, "versions")
+    n = c1["card_number"]
+    status, h, c2 = s.json("POST", f"/api/v1/cards/{n}/reissue", None, token=token(s))
+    check(status == 201 and c2["version"] == 2 and c2["card_number"] == n, f"reissue: {status} {c2}")
+    check(c2["qr_text"] != c1["qr_text"] and c2["reprint_code"] != c1["reprint_code"], "a new QR and code")
+    check(c2["family_name"] == c1["family_name"] and c2["expires_on"] == c1["expires_on"], "same person, same expiry")
+    check(verify(s, c1["qr_text"])[2]["result"] == "revoked", "version 1 now revoked")
+    check(verify(s, c2["qr_text"])[2]["result"] == "valid", "version 2 valid")
+    status, _, c3 = s.json("POST", f"/api/v1/cards/{n}/renew", {}, token=token(s))
+    check(status == 201 and c3["version"] == 3 and c3["status"] == "active", f"renew: {status} {c3}")
+    for old in (c1, c2):
+        check(verify(s, old["qr_text"])[2]["result"] == "revoked", "earlier versions revoked")
+    check(verify(s, c3["qr_text"])[2]["result"] == "valid", "version 3 valid")
+    got = s.json("GET", f"/api/v1/cards/{n}", token=token(s))[2]
+    check(got["version"] == 3 and got["qr_text"] == c3["qr_text"], "the card is its latest version")
+    status, _, r = s.json("POST", f"/api/v1/cards/{n}/reissue", {"nationality": "x"}, token=token(s))
+    check(status == 400 and r["error"] == "unknown_field", "no extra fields")
+    check(s.json("POST", "/api/v1/cards/0000000000X/reissue", None, token=token(s))[0] in (400, 404), "unknown card")
+
+
+@test
 def status_list_is_one_cacheable_document(s):
     status, h, body = s.json("GET", "/api/v1/status-list")
     check(status == 200 and body["format"] == "civicard-status-list-v1", f"status list: {status}")
