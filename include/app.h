@@ -34,6 +34,8 @@ struct app {
 	const char **route_patterns;
 	struct throttle *throttle_user;
 	struct throttle *throttle_addr;
+	struct throttle *throttle_reprint_addr;   /* resident requests per address */
+	struct throttle *throttle_reprint_card;   /* and per card number */
 	struct pool *pool;
 	struct keystore *_Atomic keys; /* swapped on SIGHUP (keys rotate); old ones kept */
 	struct keystore *old_keys[64]; /* replaced ones: requests may still read them */

@@ -101,7 +101,8 @@ int card_qr_text(const struct card *c, const struct keystore *ks, const char *pu
 
 /* Revoke the latest version of a card (reason: lost, stolen, damaged,
  * error, other). Audited. On success *ret_index is the version's status
- * index, for the status list. 0, -ENOENT (no such card), -EALREADY
+ * index, for the status list. Joins the caller's transaction when one is
+ * open. 0, -ENOENT (no such card), -EALREADY
  * (already revoked), -EINVAL (reason), -EIO. */
 int card_revoke(struct db *db, const char *number, const char *reason, const char *actor,
 		uint32_t *ret_index);

@@ -44,6 +44,12 @@ struct app;
 /* The verification answer for a QR text (JSON, caller owns). */
 json_t *verify_qr(const struct app *app, const char *qr);
 
+/* Reprint requests: src/http/api_reprint.c */
+void api_reprint_request(struct request *req);
+void api_reprint_list(struct request *req);
+void api_reprint_approve(struct request *req);
+void api_reprint_reject(struct request *req);
+
 /* Staff pages: src/ui/pages_auth.c */
 void ui_home(struct request *req);
 void ui_login_page(struct request *req);

@@ -8,6 +8,7 @@
 #include "login.h"
 #include "pages.h"
 #include "card.h"
+#include "reprint.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -292,8 +293,10 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	app.route_patterns = calloc(route_count, sizeof *app.route_patterns);
 	app.throttle_user = throttle_new(LOGIN_USER_LIMIT, LOGIN_WINDOW);
 	app.throttle_addr = throttle_new(LOGIN_ADDR_LIMIT, LOGIN_WINDOW);
+	app.throttle_reprint_addr = throttle_new(REPRINT_ADDR_LIMIT, REPRINT_WINDOW);
+	app.throttle_reprint_card = throttle_new(REPRINT_CARD_LIMIT, REPRINT_WINDOW);
 	if (!app.metrics || !app.route_methods || !app.route_patterns || !app.throttle_user ||
-	    !app.throttle_addr)
+	    !app.throttle_addr || !app.throttle_reprint_addr || !app.throttle_reprint_card)
 		goto out;
 	for (size_t i = 0; i < route_count; i++) {
 		app.route_methods[i] = routes[i].method;
@@ -323,6 +326,8 @@ out:
 	db_close(db);
 	throttle_free(app.throttle_user);
 	throttle_free(app.throttle_addr);
+	throttle_free(app.throttle_reprint_addr);
+	throttle_free(app.throttle_reprint_card);
 	metrics_free(app.metrics);
 	free(app.route_methods);
 	free(app.route_patterns);

@@ -538,7 +538,8 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 {
 	if (!card_reason_valid(reason))
 		return -EINVAL;
-	if (db_begin(db) < 0)
+	int own = sqlite3_get_autocommit(db_handle(db));
+	if (own && db_begin(db) < 0)
 		return -EIO;
 	int r = -EIO, version = 0;
 	uint32_t index = 0;
@@ -573,14 +574,15 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 	char detail[48];
 	snprintf(detail, sizeof detail, "version %d: %s", version, reason);
 	if (rc != SQLITE_DONE || audit_append(db, actor, "card.revoke", number, detail) < 0 ||
-	    db_commit(db) < 0) {
+	    (own && db_commit(db) < 0)) {
 		r = -EIO;
 		goto rollback;
 	}
 	*ret_index = index;
 	return 0;
 rollback:
-	db_rollback(db);
+	if (own)
+		db_rollback(db);
 	return r;
 }
 
@@ -596,7 +598,9 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	int r = -EIO;
 	memset(&c, 0, sizeof c);
 
-	if (db_begin(db) < 0)
+	/* Joins the caller's transaction when one is open (reprint approval). */
+	int own = sqlite3_get_autocommit(db_handle(db));
+	if (own && db_begin(db) < 0)
 		return -EIO;
 	sqlite3_stmt *st = db_stmt(db, STMT_CARD_LATEST);
 	if (!st)
@@ -657,7 +661,7 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	char detail[48];
 	snprintf(detail, sizeof detail, "version %d (version %d %s)", c.version, previous, why);
 	if (k != 0 || audit_append(db, actor, kind == CARD_RENEW ? "card.renew" : "card.reissue",
-				   number, detail) < 0 || db_commit(db) < 0)
+				   number, detail) < 0 || (own && db_commit(db) < 0))
 		goto rollback;
 	memcpy(ret_code, code, REPRINT_CODE_CHARS);
 	*ret_nrevoked = nrev;
@@ -665,7 +669,8 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	r = 0;
 	goto out;
 rollback:
-	db_rollback(db);
+	if (own)
+		db_rollback(db);
 	card_free(&c);
 out:
 	sodium_memzero(code, sizeof code);

@@ -36,6 +36,12 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/cards/{n}/reissue", api_card_reissue, CLERKS,  ROUTE_API_AUTH, 4 KB },
 	{ "POST", "/api/v1/cards/{n}/renew", api_card_renew,  CLERKS,     ROUTE_API_AUTH, 4 KB },
 
+	/* Reprint requests: residents without login, clerks with. */
+	{ "POST", "/api/v1/reprint-requests", api_reprint_request, 0,     0, 4 KB },
+	{ "GET",  "/api/v1/reprint-requests", api_reprint_list, CLERKS,   ROUTE_API_AUTH, 0 },
+	{ "POST", "/api/v1/reprint-requests/{id}/approve", api_reprint_approve, CLERKS, ROUTE_API_AUTH, 4 KB },
+	{ "POST", "/api/v1/reprint-requests/{id}/reject", api_reprint_reject, CLERKS, ROUTE_API_AUTH, 4 KB },
+
 	/* Verification: no login, no trace. */
 	{ "POST", "/api/v1/verify",         api_verify,      0,           0, 16 KB },
 	{ "GET",  "/api/v1/keys",           api_keys,        0,           0, 0 },

@@ -66,4 +66,16 @@ const char *const db_sql[STMT__COUNT] = {
 	[STMT_CARD_REVOKE_EARLIER] =
 		"UPDATE cards SET status = 'revoked', revoke_reason = ?, revoked_at = ?"
 		" WHERE card_number = ? AND version < ? AND status = 'active'",
+	[STMT_CARD_REPRINT_HASH] =
+		"SELECT reprint_hash FROM cards WHERE card_number = ? ORDER BY version DESC LIMIT 1",
+	[STMT_REPRINT_INSERT] =
+		"INSERT INTO reprint_requests (card_number, report_lost, created_at) VALUES (?, ?, ?)",
+	[STMT_REPRINT_LIST] =
+		"SELECT id, card_number, report_lost, status, created_at FROM reprint_requests"
+		" WHERE ? = '' OR status = ? ORDER BY id DESC LIMIT 200",
+	[STMT_REPRINT_GET] =
+		"SELECT id, card_number, report_lost, status, created_at FROM reprint_requests WHERE id = ?",
+	[STMT_REPRINT_DECIDE] =
+		"UPDATE reprint_requests SET status = ?, decided_at = ?, decided_by = ?"
+		" WHERE id = ? AND status = 'pending'",
 };
