@@ -17,6 +17,16 @@
  *   GET  /cards/{n}           one card
  *   GET  /cards/{n}/photo     its photo (JPEG)
  *   GET  /cards/{n}/pdf       its PDF; ?format=sheet (A4) or letter (slow)
+ *   POST /cards/{n}/revoke    revoke it (urlencoded, CSRF; reason, and
+ *                             confirm=yes from a ticked box); the answer is
+ *                             the card page, revoked (or 400 with the
+ *                             form's errors, 409 if already revoked)
+ *   POST /cards/{n}/reissue   a new version, same expiry (urlencoded, CSRF,
+ *                             no other field); 201, answered like POST
+ *                             /cards/new, with the new one-time reprint
+ *                             code; earlier versions verify as revoked.
+ *                             409 for an expired card: renew it instead
+ *   POST /cards/{n}/renew     the same, with a new expiry from today
  *
  * And the public verification page (src/ui/pages_verify.c), no login:
  *   GET  /v                   the page a card's QR code opens; the token is
@@ -41,12 +51,15 @@ void ui_card_search(struct request *req);
 void ui_card_view(struct request *req);
 void ui_card_photo(struct request *req);
 void ui_card_pdf(struct request *req);
+void ui_card_revoke(struct request *req);
+void ui_card_reissue(struct request *req);
+void ui_card_renew(struct request *req);
 
 /* The catalogue keys these pages look up at run time (field errors,
  * evidence types, languages, genders, revocation reasons, the resident's
- * receipt) rather than through {{t:…}} in a template, which the template
- * loader already checks. 0 when set has them all; -1 with the first
- * missing key named in err. For start-up and the unit test. */
+ * receipt, why a card action was refused) rather than through {{t:…}} in
+ * a template, which the template loader already checks. 0 when set has
+ * them all; -1 with the first missing key named in err. For start-up and the unit test. */
 int ui_cards_check(const struct tpl_set *set, char *err, size_t errlen);
 
 void ui_verify_page(struct request *req);

@@ -252,6 +252,10 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
 		return 1;
 	}
+	if (ui_verify_check(app.tpl, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
+		goto out;
+	}
 	if (ui_cards_check(app.tpl, err, sizeof err) < 0) {
 		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
 		goto out;

@@ -46,6 +46,8 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/verify",         api_verify,      0,           0, 16 KB },
 	{ "GET",  "/api/v1/keys",           api_keys,        0,           0, 0 },
 	{ "GET",  "/api/v1/status-list",    api_status_list, 0,           0, 0 },
+	{ "GET",  "/v",                     ui_verify_page,  0,           0, 0 },
+	{ "GET",  "/sw.js",                 ui_verify_sw,    0,           0, 0 },
 
 	/* Staff web pages (cookie session, CSRF token on every form). */
 	{ "GET",  "/",                      ui_home,         0,           0, 0 },

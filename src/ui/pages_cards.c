@@ -11,10 +11,18 @@
  * with the results, so no name lands in a URL (and the browser's history
  * on a shared counter PC); only a card number may be looked up by GET.
  *
+ * The card page also carries the card's actions: revoke (a reason and a
+ * ticked confirmation), reissue and renew. They take the steps of the API
+ * (card_revoke, card_new_version, then the status list) and answer with
+ * the card page: after a reissue or a renewal it is the same "card
+ * issued" page, with the receipt and its new one-time reprint code, as
+ * after issuing.
+ *
  * Most text comes from {{t:…}} in the templates, which the template loader
  * checks. The text chosen here at run time (field errors, evidence types,
- * languages, genders, revocation reasons, the receipt) is all named in the
- * tables below, and ui_cards_check() proves every catalogue has it. */
+ * languages, genders, revocation reasons, the receipt, why a card action
+ * was refused) is all named in the tables below, and ui_cards_check()
+ * proves every catalogue has it. */
 #include "app.h"
 #include "card.h"
 #include "handlers.h"
@@ -22,6 +30,7 @@
 #include "names.h"
 #include "pages.h"
 #include "photo.h"
+#include "status.h"
 #include "template.h"
 
 #include <errno.h>
@@ -80,8 +89,21 @@ static const struct {
 	{ "card_number", "required", "card.error.card_number_required" },
 	{ "card_number", "mistyped", "card.error.card_number_mistyped" },
 	{ "card_number", "not_found", "card.error.card_number_not_found" },
+	{ "reason", "required", "card.error.reason_required" },
+	{ "reason", "invalid", "card.error.reason_invalid" },
+	{ "confirm", "required", "card.error.confirm_required" },
 };
 #define ERROR_KEY_FALLBACK "card.error.invalid"
+
+/* Why a card action was refused or failed, as a whole (not one field):
+ * catalogue card.action_error.CODE, shown at the top of the card page. */
+static const char *const action_errors[] = {
+	"already_revoked", "expired_reissue", "too_many_versions", "unknown_field", "failed", NULL,
+};
+
+/* The fields each card action's form may send. */
+static const char *const revoke_fields[] = { "csrf", "reason", "confirm", NULL };
+static const char *const csrf_only[] = { "csrf", NULL };
 
 #define SEARCH_NAME_MAX 256
 
@@ -177,6 +199,8 @@ static void anchor_of(const char *field, char *out, size_t cap)
 		snprintf(out, cap, "gender-none");
 	else if (strcmp(field, "evidence") == 0)
 		snprintf(out, cap, "evidence-%s", card_evidence_types[0]);
+	else if (strcmp(field, "reason") == 0 || strcmp(field, "confirm") == 0)
+		snprintf(out, cap, "revoke-%s", field);
 	else
 		snprintf(out, cap, "%s", field);
 }
@@ -327,9 +351,30 @@ void ui_card_new_page(struct request *req)
 
 /* ---- one card ---- */
 
+/* What the card page offers to do with c, as ctx.actions: revoke a card
+ * that still works; reissue (same expiry) one that has not expired, even
+ * when revoked, for that is how a lost card is replaced; renew any. An
+ * expired card is not revoked: no check accepts it anyway. reason: the
+ * reason to preselect (as sent with a refused revocation), or NULL. */
+static void add_actions(struct request *req, json_t *ctx, const struct card *c, const char *reason)
+{
+	char today[11];
+	card_today(today);
+	int expired = strcmp(c->expires_on, today) < 0;
+	json_t *reasons = json_array();
+	for (const char *const *r = revoke_reasons; *r; r++)
+		json_array_append_new(reasons, json_pack("{s:s, s:s, s:b}", "code", *r, "label",
+							 text_must(req, req->lang, "card.revoke.", *r),
+							 "selected", reason && strcmp(reason, *r) == 0));
+	json_object_set_new(ctx, "actions",
+			    json_pack("{s:b, s:b, s:b, s:o}", "can_revoke", !c->revoked && !expired,
+				      "can_reissue", !expired, "can_renew", 1, "reasons", reasons));
+}
+
 /* The card page's context: the card as card_json() shows it, plus its
- * status, gender, language, evidence and revocation reason in words. */
-static json_t *view_context(struct request *req, const struct card *c)
+ * status, gender, language, evidence and revocation reason in words, its
+ * actions (reason: see add_actions), and no field errors yet. */
+static json_t *view_context(struct request *req, const struct card *c, const char *reason)
 {
 	json_t *card = card_json(c, app_keys(req->app), req->app->public_url);
 	if (!card)
@@ -362,6 +407,10 @@ static json_t *view_context(struct request *req, const struct card *c)
 	}
 	json_t *ctx = page_context(req);
 	json_object_set_new(ctx, "card", card);
+	json_object_set_new(ctx, "error", json_object());
+	json_object_set_new(ctx, "error_list", json_array());
+	json_object_set_new(ctx, "has_errors", json_false());
+	add_actions(req, ctx, c, reason);
 	return ctx;
 }
 
@@ -384,6 +433,28 @@ static void add_receipt(struct request *req, json_t *ctx, const struct card *c, 
 	json_object_set_new(r, "dob", json_string(c->date_of_birth));
 	json_object_set_new(r, "code", json_string(code));
 	json_object_set_new(ctx, "receipt", r);
+}
+
+/* The answer to issuing a card, or a new version of one (replaced: the
+ * earlier versions no longer work): 201, the card, and the resident's
+ * receipt with the one-time reprint code, which is then wiped. */
+static void issued_page(struct request *req, const struct card *c, char code[REPRINT_CODE_CHARS],
+			int replaced)
+{
+	json_t *ctx = view_context(req, c, NULL);
+	if (!ctx) {
+		/* Stored, but the page cannot be drawn: the code is lost; the
+		 * card can be reissued. */
+		log_error("card version stored but its page failed");
+		error_page(req, 500);
+	} else {
+		add_receipt(req, ctx, c, code);
+		json_object_set_new(ctx, "issued", json_true());
+		if (replaced)
+			json_object_set_new(ctx, "replaced", json_true());
+		resp_page(req, 201, "card_view", ctx);
+	}
+	sodium_memzero(code, REPRINT_CODE_CHARS);
 }
 
 void ui_card_new(struct request *req)
@@ -422,18 +493,7 @@ void ui_card_new(struct request *req)
 		return;
 	}
 	json_decref(ctx);
-	ctx = view_context(req, &c);
-	if (!ctx) {
-		/* Issued, but the page cannot be drawn: the code is lost; the
-		 * card can be reissued. */
-		log_error("card issued but its page failed");
-		error_page(req, 500);
-	} else {
-		add_receipt(req, ctx, &c, code);
-		json_object_set_new(ctx, "issued", json_true());
-		resp_page(req, 201, "card_view", ctx);
-	}
-	sodium_memzero(code, sizeof code);
+	issued_page(req, &c, code, 0);
 	card_free(&c);
 }
 
@@ -564,7 +624,7 @@ void ui_card_view(struct request *req)
 	struct card c;
 	if (card_of_path(req, &c, 1) < 0)
 		return;
-	json_t *ctx = view_context(req, &c);
+	json_t *ctx = view_context(req, &c, NULL);
 	if (!ctx) {
 		error_page(req, 500);
 	} else {
@@ -590,6 +650,142 @@ void ui_card_pdf(struct request *req)
 		return;
 	card_send_pdf(req, &c, req_query(req, "format"));
 	card_free(&c);
+}
+
+/* ---- revoke, reissue, renew ---- */
+
+/* The card page again, for an action refused or failed as a whole:
+ * status, and the message card.action_error.CODE at the top. */
+static void action_refused(struct request *req, const struct card *c, int status, const char *code)
+{
+	json_t *ctx = view_context(req, c, NULL);
+	if (!ctx) {
+		error_page(req, 500);
+		return;
+	}
+	json_object_set_new(ctx, "action_error",
+			    json_string(text_must(req, req->lang, "card.action_error.", code)));
+	resp_page(req, status, "card_view", ctx);
+}
+
+/* POST (urlencoded, CSRF checked by the server): reason and confirm=yes.
+ * The answer is the card page: revoked, or the form's errors beside its
+ * fields (400); 409 when the card was already revoked. Nothing is changed
+ * unless everything was right. */
+void ui_card_revoke(struct request *req)
+{
+	struct card c;
+	if (card_of_path(req, &c, 1) < 0)
+		return;
+	const char *unknown = NULL;
+	const char *reason = form_get(&req->form, "reason");
+	const char *confirm = form_get(&req->form, "confirm");
+	if (!form_only(&req->form, revoke_fields, &unknown) || req->form.nfiles) {
+		action_refused(req, &c, 400, "unknown_field");
+		goto out;
+	}
+	if (c.revoked) {
+		action_refused(req, &c, 409, "already_revoked");
+		goto out;
+	}
+	int valid = card_reason_valid(reason);
+	if (!valid || !confirm || strcmp(confirm, "yes") != 0) {
+		json_t *ctx = view_context(req, &c, valid ? reason : NULL);
+		if (!ctx) {
+			error_page(req, 500);
+			goto out;
+		}
+		if (!valid)
+			add_error(req, ctx, "reason", reason && reason[0] ? "invalid" : "required");
+		if (!confirm || strcmp(confirm, "yes") != 0)
+			add_error(req, ctx, "confirm", "required");
+		resp_page(req, 400, "card_view", ctx);
+		goto out;
+	}
+	struct db *db = db_thread();
+	uint32_t index;
+	int r = db ? card_revoke(db, c.number, reason, req->session.username, &index) : -EIO;
+	if (r == -EALREADY) {
+		action_refused(req, &c, 409, "already_revoked");
+	} else if (r == -ENOENT) {
+		number_problem(req, 404, req->params[0], "not_found");
+	} else if (r < 0) {
+		action_refused(req, &c, 500, "failed");
+	} else {
+		status_list_set(req->app->status, index);
+		/* The card as it is now; should it not be readable, the one
+		 * read before, revoked as it now is. */
+		struct card now;
+		if (card_load(db, app_keys(req->app), c.number, &now) == 0) {
+			card_free(&c);
+			c = now;
+		} else {
+			c.revoked = 1;
+			snprintf(c.revoke_reason, sizeof c.revoke_reason, "%s", reason);
+		}
+		json_t *ctx = view_context(req, &c, NULL);
+		if (!ctx) {
+			error_page(req, 500);
+		} else {
+			json_object_set_new(ctx, "revoked_now", json_true());
+			resp_page(req, 200, "card_view", ctx);
+		}
+	}
+out:
+	card_free(&c);
+}
+
+/* POST (urlencoded, CSRF checked by the server; no other field): a new
+ * version of the card, answered like issuing, with the resident's receipt
+ * and new reprint code. Every earlier version now verifies as revoked. A
+ * reissue keeps the expiry date, so an expired card is renewed instead. */
+static void new_version_page(struct request *req, enum card_change kind)
+{
+	struct card c, nc;
+	if (card_of_path(req, &c, 1) < 0)
+		return;
+	const char *unknown = NULL;
+	char today[11];
+	card_today(today);
+	if (!form_only(&req->form, csrf_only, &unknown) || req->form.nfiles) {
+		action_refused(req, &c, 400, "unknown_field");
+		goto out;
+	}
+	if (kind == CARD_REISSUE && strcmp(c.expires_on, today) < 0) {
+		action_refused(req, &c, 409, "expired_reissue");
+		goto out;
+	}
+	char code[REPRINT_CODE_CHARS];
+	uint32_t revoked[255];
+	size_t nrevoked = 0;
+	struct db *db = db_thread();
+	int r = db ? card_new_version(db, app_keys(req->app), c.number, kind, req->session.username,
+				      &nc, code, revoked, &nrevoked)
+		   : -EIO;
+	if (r == -ENOENT) {
+		number_problem(req, 404, req->params[0], "not_found");
+	} else if (r == -ERANGE) {
+		action_refused(req, &c, 409, "too_many_versions");
+	} else if (r < 0) {
+		action_refused(req, &c, 500, "failed");
+	} else {
+		for (size_t i = 0; i < nrevoked; i++)
+			status_list_set(req->app->status, revoked[i]);
+		issued_page(req, &nc, code, 1);
+		card_free(&nc);
+	}
+out:
+	card_free(&c);
+}
+
+void ui_card_reissue(struct request *req)
+{
+	new_version_page(req, CARD_REISSUE);
+}
+
+void ui_card_renew(struct request *req)
+{
+	new_version_page(req, CARD_RENEW);
 }
 
 /* ---- start-up check ---- */
@@ -640,6 +836,9 @@ int ui_cards_check(const struct tpl_set *set, char *err, size_t errlen)
 			return -1;
 	for (const char *const *t = receipt_texts; *t; t++)
 		if (check_key(set, "card.receipt.", *t, err, errlen) < 0)
+			return -1;
+	for (const char *const *t = action_errors; *t; t++)
+		if (check_key(set, "card.action_error.", *t, err, errlen) < 0)
 			return -1;
 	/* The city's languages should all be offered as preferred languages. */
 	for (size_t i = 0; i < tpl_lang_count(set); i++) {

@@ -5,10 +5,17 @@
  * and shown here, since they need script. "receipt" prints only the
  * resident's receipt (body.print-receipt, see style.css).
  *
- * The page that answers POST /cards/new carries the one-time reprint code.
- * Reloading it would post the form again and issue a second card, so the
- * address becomes the card's own page (data-card-url): a reload then shows
- * the card, without the code. The code itself is never in any URL. */
+ * The page that answers POST /cards/new (or a reissue or renewal) carries
+ * the one-time reprint code. Reloading it would post the form again and
+ * make another card, so the address becomes the card's own page
+ * (data-card-url): a reload then shows the card, without the code. The
+ * code itself is never in any URL. The page after a revocation does the
+ * same.
+ *
+ * The card's action forms (data-once: revoke, reissue, renew) send once:
+ * a second click while the first is on its way would make a second new
+ * version. The button comes back if the page is shown again from the
+ * browser's history. */
 (function () {
 	'use strict';
 
@@ -23,6 +30,28 @@
 	});
 	window.addEventListener('afterprint', function () {
 		document.body.classList.remove('print-receipt');
+	});
+
+	var once = document.querySelectorAll('form[data-once]');
+	Array.prototype.forEach.call(once, function (form) {
+		form.addEventListener('submit', function (e) {
+			if (form.getAttribute('data-sent')) {
+				e.preventDefault();
+				return;
+			}
+			form.setAttribute('data-sent', '1');
+			Array.prototype.forEach.call(form.querySelectorAll('button[type="submit"]'), function (b) {
+				b.disabled = true;
+			});
+		});
+	});
+	window.addEventListener('pageshow', function () {
+		Array.prototype.forEach.call(once, function (form) {
+			form.removeAttribute('data-sent');
+			Array.prototype.forEach.call(form.querySelectorAll('button[type="submit"]'), function (b) {
+				b.disabled = false;
+			});
+		});
 	});
 
 	var issued = document.querySelector('[data-card-url]');

@@ -682,7 +682,7 @@ static int scripts_are_static_files(const char *html)
 		if (strncmp(q, " src=\"/static/", 14) != 0)
 			return 0;
 		q += 14;
-		while ((*q >= 'a' && *q <= 'z') || *q == '-')
+		while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-')
 			q++;
 		if (strncmp(q, ".js\" defer></script>", 20) != 0)
 			return 0;
@@ -1315,6 +1315,104 @@ TEST(test_card_pages)
 	}
 }
 
+/* ---- the public verification page ------------------------------------ */
+
+TEST(test_verify_page)
+{
+	char err[512];
+	struct tpl_set *set = NULL;
+	if (tpl_set_load(templates_dir, &set, err, sizeof err) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(!"the real templates load");
+		return;
+	}
+	/* French, English and Spanish, each complete (the loader insists that
+	 * every catalogue has every key). */
+	CHECK(tpl_has_lang(set, "es"));
+	CHECK_STR(tpl_text(set, "es", "lang.name"), "Español");
+	CHECK_STR(tpl_text(set, "es", "verify.result.valid"), "Válida");
+	CHECK_STR(tpl_text(set, "fr", "verify.result.invalid"), "Non authentique");
+	err[0] = '\0';
+	CHECK(ui_verify_check(set, err, sizeof err) == 0);
+	if (err[0])
+		fprintf(stderr, "  %s\n", err);
+	CHECK(ui_cards_check(set, err, sizeof err) == 0);   /* es is a card language too */
+
+	const char *langs[] = { "en", "fr", "es" };
+	const char *idle[] = { "Check a card", "Vérifier une carte", "Verificar una tarjeta" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *lang = langs[i];
+		json_t *ctx = json_pack("{s:s, s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}, {s:s, s:s, s:b}], s:s}",
+			"lang", lang, "langs",
+			"code", "en", "name", "English", "current", i == 0,
+			"code", "es", "name", "Español", "current", i == 2,
+			"code", "fr", "name", "Français", "current", i == 1,
+			"i18n", "{\"en\":{\"verify.title\":\"Check <a> \\\"card\\\"\"}}");
+		struct buf out = BUF_INIT;
+		page_err[0] = '\0';
+		int r = tpl_render(set, "verify", lang, ctx, &out, page_err, sizeof page_err);
+		json_decref(ctx);
+		CHECK(r == 0);
+		if (r < 0) {
+			fprintf(stderr, "  %s\n", page_err);
+			buf_free(&out);
+			continue;
+		}
+		buf_puts(&out, "");
+		const char *html = out.data;
+		char want[64];
+		snprintf(want, sizeof want, "<html lang=\"%s\">", lang);
+		CHECK(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
+		CHECK_CONTAINS(html, want);
+		CHECK_CONTAINS(html, "<meta name=\"viewport\"");
+		CHECK_CONTAINS(html, "<link rel=\"stylesheet\" href=\"/static/verify.css\">");
+		CHECK_CONTAINS(html, "<script src=\"/static/ed25519.js\" defer></script>");
+		CHECK_CONTAINS(html, "<script src=\"/static/verify.js\" defer></script>");
+		CHECK(count(html, "<script") == 2);
+		CHECK(scripts_are_static_files(html));   /* the CSP: nothing inline */
+		CHECK_LACKS(html, "style=");
+		CHECK(!has_event_handler(html));
+		/* The texts travel HTML-escaped in an attribute, never as script. */
+		CHECK_CONTAINS(html, "<div id=\"i18n\" hidden data-texts=\"{&quot;en&quot;:{&quot;verify.title&quot;:"
+				     "&quot;Check &lt;a&gt; \\&quot;card\\&quot;&quot;}}\"></div>");
+		/* The fragment is the card's token: no in-page link may change it. */
+		CHECK_LACKS(html, "href=\"#");
+		CHECK_LACKS(html, "http:");
+		CHECK_LACKS(html, "https:");
+		CHECK_LACKS(html, "{{");
+		/* Every result state is there for the script, and no card data. */
+		CHECK_CONTAINS(html, "id=\"result\" class=\"result\" hidden");
+		CHECK_CONTAINS(html, "<dd id=\"d-name\" dir=\"auto\"></dd>");
+		CHECK_CONTAINS(html, "<h1 id=\"result-word\" class=\"result-word\" tabindex=\"-1\"></h1>");
+		const char *icons[] = { "valid", "revoked", "expired", "invalid", "unchecked" };
+		for (size_t k = 0; k < 5; k++) {
+			char id[64];
+			snprintf(id, sizeof id, "id=\"icon-%s\"", icons[k]);
+			CHECK_CONTAINS(html, id);
+		}
+		CHECK_CONTAINS(html, "id=\"scan\" type=\"button\" class=\"button\" hidden");
+		CHECK_CONTAINS(html, idle[i]);
+		/* The language switch: every language, the current one marked. */
+		CHECK_CONTAINS(html, "data-lang=\"es\"");
+		CHECK_CONTAINS(html, "data-lang=\"fr\"");
+		CHECK_CONTAINS(html, "data-lang=\"en\"");
+		CHECK(count(html, "aria-current=\"true\"") == 1);
+		buf_free(&out);
+	}
+	tpl_set_free(set);
+
+	/* A catalogue without the page's keys is caught. */
+	set = load(err, sizeof err, "main", "x", NULL);
+	CHECK(set != NULL);
+	if (set) {
+		err[0] = '\0';
+		CHECK(ui_verify_check(set, err, sizeof err) == -1);
+		CHECK_CONTAINS(err, "the catalogues have no key '");
+		CHECK_CONTAINS(err, "pages_verify.c");
+		tpl_set_free(set);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	/* The folder: argv[1], else $CIVICARD_TEMPLATES (meson sets it), else
@@ -1339,5 +1437,6 @@ int main(int argc, char **argv)
 	RUN(test_load_dir);
 	RUN(test_real_pages);
 	RUN(test_card_pages);
+	RUN(test_verify_page);
 	return CHECK_DONE();
 }
