@@ -49,6 +49,17 @@ void api_reprint_request(struct request *req);
 void api_reprint_list(struct request *req);
 void api_reprint_approve(struct request *req);
 void api_reprint_reject(struct request *req);
+enum reprint_outcome {
+	REPRINT_ACCEPTED, REPRINT_BAD_NUMBER, REPRINT_BAD_DATE, REPRINT_BAD_CODE,
+	REPRINT_THROTTLED, REPRINT_NOT_VERIFIED, REPRINT_ERROR,
+};
+/* A resident's request, as the API and the /reprint page take it: checks
+ * the three facts (rate limited per address and card), records it, and
+ * revokes at once when report_lost. *ret_id on REPRINT_ACCEPTED,
+ * *ret_retry_after (seconds) on REPRINT_THROTTLED. */
+enum reprint_outcome reprint_submit(struct request *req, const char *card_number, const char *dob,
+				    const char *code, int report_lost, int64_t *ret_id,
+				    int *ret_retry_after);
 
 /* Staff pages: src/ui/pages_auth.c */
 void ui_home(struct request *req);

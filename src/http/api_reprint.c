@@ -16,14 +16,64 @@
 #include <string.h>
 #include <time.h>
 
+enum reprint_outcome reprint_submit(struct request *req, const char *card_number, const char *dob,
+				    const char *code_typed, int report_lost, int64_t *ret_id,
+				    int *ret_retry_after)
+{
+	struct db *db = db_thread();
+	char number[CARDNUM_LEN + 1], code[13], akey[80], ckey[32];
+	int y, m, d;
+	enum reprint_outcome out = REPRINT_ERROR;
+	if (!card_number || cardnum_parse(card_number, number) < 0)
+		return REPRINT_BAD_NUMBER;
+	if (!dob || date_parse(dob, &y, &m, &d) < 0)
+		return REPRINT_BAD_DATE;
+	if (!code_typed || reprint_code_parse(code_typed, code) < 0)
+		return REPRINT_BAD_CODE;
+
+	/* Every attempt counts, not only failures: a request is rare. */
+	int64_t now = (int64_t)time(NULL);
+	snprintf(akey, sizeof akey, "addr:%s", req->client_addr);
+	snprintf(ckey, sizeof ckey, "card:%s", number);
+	int wait_a = throttle_wait(req->app->throttle_reprint_addr, akey, now);
+	int wait_c = throttle_wait(req->app->throttle_reprint_card, ckey, now);
+	if (wait_a || wait_c) {
+		*ret_retry_after = wait_a > wait_c ? wait_a : wait_c;
+		out = REPRINT_THROTTLED;
+		goto done;
+	}
+	throttle_fail(req->app->throttle_reprint_addr, akey, now);
+	throttle_fail(req->app->throttle_reprint_card, ckey, now);
+
+	int ok = db ? reprint_check(db, app_keys(req->app), number, dob, code) : -1;
+	if (ok <= 0) {
+		out = ok == 0 ? REPRINT_NOT_VERIFIED : REPRINT_ERROR;
+		goto done;
+	}
+	uint32_t index;
+	if (db_begin(db) < 0)
+		goto done;
+	int rv = report_lost ? card_revoke(db, number, "lost", "resident", &index) : 0;
+	if ((rv < 0 && rv != -EALREADY) || reprint_request_add(db, number, report_lost, ret_id) < 0 ||
+	    db_commit(db) < 0) {
+		db_rollback(db);
+		goto done;
+	}
+	if (report_lost && rv == 0)
+		status_list_set(req->app->status, index);
+	out = REPRINT_ACCEPTED;
+done:
+	sodium_memzero(code, sizeof code);
+	return out;
+}
+
 void api_reprint_request(struct request *req)
 {
 	static const char *const fields[] = { "card_number", "date_of_birth", "reprint_code",
 					      "report_lost", NULL };
 	json_t *body = NULL;
-	struct db *db = db_thread();
-	int bad = 0, y, m, d;
-	char number[CARDNUM_LEN + 1], code[13], akey[80], ckey[32];
+	int bad = 0, retry = 0;
+	int64_t id = 0;
 	if (req_json_object(req, fields, &body) < 0)
 		return;
 	const char *n = req_json_string(req, body, "card_number", 1, 32, &bad);
@@ -36,63 +86,33 @@ void api_reprint_request(struct request *req)
 		resp_field_error(req, "report_lost", "report_lost is true or false");
 		goto out;
 	}
-	if (cardnum_parse(n, number) < 0) {
+	switch (reprint_submit(req, n, dob, c, json_is_true(lost), &id, &retry)) {
+	case REPRINT_ACCEPTED:
+		resp_json(req, 202, json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "status", "pending",
+					      "report_lost", json_is_true(lost)));
+		break;
+	case REPRINT_BAD_NUMBER:
 		resp_field_error(req, "card_number", "not a card number: a character is wrong or missing");
-		goto out;
-	}
-	if (date_parse(dob, &y, &m, &d) < 0) {
+		break;
+	case REPRINT_BAD_DATE:
 		resp_field_error(req, "date_of_birth", "date of birth is YYYY-MM-DD");
-		goto out;
-	}
-	if (reprint_code_parse(c, code) < 0) {
+		break;
+	case REPRINT_BAD_CODE:
 		resp_field_error(req, "reprint_code", "the reprint code has 12 characters, as on the receipt");
-		goto out;
-	}
-
-	/* Every attempt counts, not only failures: a request is rare. */
-	int64_t now = (int64_t)time(NULL);
-	snprintf(akey, sizeof akey, "addr:%s", req->client_addr);
-	snprintf(ckey, sizeof ckey, "card:%s", number);
-	int wait_a = throttle_wait(req->app->throttle_reprint_addr, akey, now);
-	int wait_c = throttle_wait(req->app->throttle_reprint_card, ckey, now);
-	if (wait_a || wait_c) {
+		break;
+	case REPRINT_THROTTLED:
 		resp_error(req, 429, "too_many_requests", "too many requests; try again later");
-		resp_header(req, "Retry-After", "%d", wait_a > wait_c ? wait_a : wait_c);
-		goto out;
-	}
-	throttle_fail(req->app->throttle_reprint_addr, akey, now);
-	throttle_fail(req->app->throttle_reprint_card, ckey, now);
-
-	int ok = db ? reprint_check(db, app_keys(req->app), number, dob, code) : -1;
-	if (ok < 0) {
-		resp_error(req, 503, "unavailable", "the request could not be checked; try again later");
-		goto out;
-	}
-	if (!ok) {
+		resp_header(req, "Retry-After", "%d", retry);
+		break;
+	case REPRINT_NOT_VERIFIED:
 		resp_error(req, 422, "not_verified",
 			   "the card number, date of birth and reprint code do not match");
-		goto out;
+		break;
+	case REPRINT_ERROR:
+		resp_error(req, 500, "internal_error", "the request could not be stored");
+		break;
 	}
-	int report_lost = json_is_true(lost);
-	int64_t id;
-	uint32_t index;
-	if (db_begin(db) < 0)
-		goto fail;
-	int rv = report_lost ? card_revoke(db, number, "lost", "resident", &index) : 0;
-	if ((rv < 0 && rv != -EALREADY) || reprint_request_add(db, number, report_lost, &id) < 0 ||
-	    db_commit(db) < 0) {
-		db_rollback(db);
-		goto fail;
-	}
-	if (report_lost && rv == 0)
-		status_list_set(req->app->status, index);
-	resp_json(req, 202, json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "status", "pending",
-				      "report_lost", report_lost));
-	goto out;
-fail:
-	resp_error(req, 500, "internal_error", "the request could not be stored");
 out:
-	sodium_memzero(code, sizeof code);
 	json_decref(body);
 }
 
