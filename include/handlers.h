@@ -32,6 +32,9 @@ struct card_input;
 int card_input_from_form(const struct form *f, struct card_input *in, const char **ret_unknown);
 void card_send_pdf(struct request *req, const struct card *c, const char *format);
 void card_send_photo(struct request *req, const struct card *c);
+/* 201 with a card just stored and its one-time reprint code (wiped
+ * afterwards); frees c. */
+void respond_new_card(struct request *req, struct card *c, char code[15]);
 /* One audit entry by the logged-in user about a card number. */
 void audit_card(struct request *req, const char *action, const char *number, const char *detail);
 

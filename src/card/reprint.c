@@ -106,11 +106,8 @@ static void from_row(sqlite3_stmt *st, struct reprint_request *r)
 
 json_t *reprint_request_json(const struct reprint_request *r)
 {
-	char at[32];
-	struct tm tm;
-	time_t t = (time_t)r->created_at;
-	gmtime_r(&t, &tm);
-	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char at[21];
+	iso8601(r->created_at, at);
 	return json_pack("{s:I, s:s, s:b, s:s, s:s}", "id", (json_int_t)r->id, "card_number",
 			 r->card_number, "report_lost", r->report_lost, "status", r->status,
 			 "created_at", at);

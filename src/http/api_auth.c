@@ -1,6 +1,7 @@
 /* api_auth.c — POST /api/v1/login, /logout, /password and GET /me. */
 #include "db.h"
 #include "handlers.h"
+#include "log.h"
 #include "login.h"
 
 #include <stdio.h>
@@ -8,11 +9,8 @@
 
 static json_t *iso_time(int64_t t)
 {
-	char s[32];
-	struct tm tm;
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char s[21];
+	iso8601(t, s);
 	return json_string(s);
 }
 

@@ -93,6 +93,19 @@ static int card_of_path(struct request *req, struct card *ret)
 	return 0;
 }
 
+/* 201 with a card just stored and its one-time reprint code (wiped after);
+ * frees c. Also used by reprint approval. */
+void respond_new_card(struct request *req, struct card *c, char code[15])
+{
+	_Static_assert(REPRINT_CODE_CHARS == 15, "handlers.h spells the code's size out");
+	json_t *o = card_json(c, app_keys(req->app), req->app->public_url);
+	json_object_set_new(o, "reprint_code", json_string(code));
+	sodium_memzero(code, REPRINT_CODE_CHARS);
+	resp_header(req, "Location", "/api/v1/cards/%s", c->number);
+	resp_json(req, 201, o);
+	card_free(c);
+}
+
 void api_card_issue(struct request *req)
 {
 	struct db *db = db_thread();
@@ -131,12 +144,7 @@ void api_card_issue(struct request *req)
 		resp_error(req, 500, "internal_error", "the card could not be stored");
 		return;
 	}
-	json_t *o = card_json(&c, app_keys(req->app), req->app->public_url);
-	json_object_set_new(o, "reprint_code", json_string(code));
-	sodium_memzero(code, sizeof code);
-	resp_header(req, "Location", "/api/v1/cards/%s", c.number);
-	resp_json(req, 201, o);
-	card_free(&c);
+	respond_new_card(req, &c, code);
 }
 
 void api_card_get(struct request *req)
@@ -300,12 +308,7 @@ static void new_version(struct request *req, enum card_change kind)
 	}
 	for (size_t i = 0; i < nrevoked; i++)
 		status_list_set(req->app->status, revoked[i]);
-	json_t *o = card_json(&c, app_keys(req->app), req->app->public_url);
-	json_object_set_new(o, "reprint_code", json_string(code));
-	sodium_memzero(code, sizeof code);
-	resp_header(req, "Location", "/api/v1/cards/%s", c.number);
-	resp_json(req, 201, o);
-	card_free(&c);
+	respond_new_card(req, &c, code);
 }
 
 void api_card_reissue(struct request *req)

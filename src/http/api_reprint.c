@@ -182,12 +182,7 @@ void api_reprint_approve(struct request *req)
 	}
 	for (size_t i = 0; i < nrevoked; i++)
 		status_list_set(req->app->status, revoked[i]);
-	json_t *o = card_json(&c, app_keys(req->app), req->app->public_url);
-	json_object_set_new(o, "reprint_code", json_string(code));
-	json_object_set_new(o, "request_id", json_integer(id));
-	sodium_memzero(code, sizeof code);
-	resp_json(req, 201, o);
-	card_free(&c);
+	respond_new_card(req, &c, code);
 }
 
 void api_reprint_reject(struct request *req)

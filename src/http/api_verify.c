@@ -75,11 +75,8 @@ void api_verify(struct request *req)
 
 static json_t *iso(int64_t t)
 {
-	char s[32];
-	struct tm tm;
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char s[21];
+	iso8601(t, s);
 	return json_string(s);
 }
 

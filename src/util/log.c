@@ -45,3 +45,11 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	line[len] = '\n';
 	fwrite(line, 1, len + 1, stderr);
 }
+
+void iso8601(long long t, char out[21])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
