@@ -84,7 +84,13 @@ int card_prepare(const struct card_input *in, const struct card_fonts *fonts, st
 int card_issue(struct db *db, const struct keystore *ks, struct card *c, const char *actor,
 	       char ret_reprint_code[REPRINT_CODE_CHARS]);
 
-/* The latest version of a card. 0, -ENOENT, or -EIO. */
+/* Erase personal data and photos: of every card version (everything), or
+ * of versions expired, or revoked, more than retention_days ago. Keeps
+ * what verification needs. Audited. 0 with the count, or -1. */
+int card_purge(struct db *db, int everything, int retention_days, const char *actor,
+	       int64_t *ret_count);
+
+/* The latest version of a card. 0, -ENOENT, -ENODATA (erased), or -EIO. */
 int card_load(struct db *db, const struct keystore *ks, const char *number, struct card *ret);
 
 /* Latest versions of the cards whose family name and date of birth match

@@ -20,6 +20,7 @@ struct config {
 	unsigned per_ip_limit;       /* per client address */
 	size_t body_limit;           /* bytes, default for JSON and forms */
 	int access_log;              /* one line per request */
+	int retention_days;          /* erase expired/revoked cards after this */
 	const char *fonts_dir;       /* NULL = found next to the binary */
 	/* Printed on the card; bilingual by default. */
 	const char *city_name;

@@ -45,6 +45,8 @@ enum stmt {
 	STMT_REPRINT_LIST,
 	STMT_REPRINT_GET,
 	STMT_REPRINT_DECIDE,
+	STMT_PURGE_ALL,
+	STMT_PURGE_EXPIRED,
 	STMT__COUNT
 };
 extern const char *const db_sql[STMT__COUNT];

@@ -44,6 +44,16 @@ void keystore_free(struct keystore *ks);
 /* A new signing key (next key id), the previous ones marked retired: they
  * sign nothing more and keep verifying. 0, or -1 with err. */
 int keystore_rotate(const char *data_dir, struct db *db, uint8_t *ret_kid, char *err, size_t errlen);
+/* Crypto-shredding: overwrite keys/data.key with random bytes, sync,
+ * remove it, and write a fresh one. Everything sealed under the old key
+ * (rows, WAL, backups) can no longer be opened. 0, or -1 with err. */
+int keystore_destroy_data_key(const char *data_dir, char *err, size_t errlen);
+
+/* The key for backups, derived from the data key (so a backup is useless
+ * without it, and dies with it). 0 or -1 with err. */
+int keystore_backup_key(const char *data_dir, uint8_t out[crypto_secretstream_xchacha20poly1305_KEYBYTES],
+			char *err, size_t errlen);
+
 /* The highest signing key id recorded in db, 0 if none, -1 on error. */
 int keystore_latest_kid(struct db *db);
 const struct signing_key *keystore_signing(const struct keystore *ks, uint8_t kid);

@@ -9,6 +9,7 @@
 #include "pages.h"
 #include "card.h"
 #include "reprint.h"
+#include "backup.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,15 +35,18 @@ static const char usage[] =
 	"\n"
 	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
 	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
-	"        [--evidence-types CODE,CODE,...] [--timezone ZONE]\n"
+	"        [--evidence-types CODE,CODE,...] [--timezone ZONE] [--retention-days N]\n"
 	"                      run the service (default 127.0.0.1:8080)\n"
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
 	"  check               check the data folder, database and audit chain\n"
 	"  keys rotate         new signing key; older keys keep verifying their cards\n"
-	"  purge --expired | purge --everything --yes |\n"
-	"  backup FILE | restore FILE\n"
-	"                      not yet available in this version\n"
+	"  purge --expired [--retention-days N]\n"
+	"                      erase cards expired or revoked more than N (90) days ago\n"
+	"  purge --everything --yes\n"
+	"                      emergency erasure: every cardholder's data, the data key\n"
+	"  backup FILE         an encrypted, consistent copy, also while serving\n"
+	"  restore FILE        put a backup back (server stopped)\n"
 	"\n"
 	"--data DIR: the data folder (default ./var, or $CIVICARD_DATA).\n";
 
@@ -87,6 +93,60 @@ static int data_open(const char *data_dir, struct db **ret)
 		return fail("cannot bring the database in \"%s\" up to date", data_dir);
 	}
 	*ret = db;
+	return 0;
+}
+
+/* ---- the server's lock file: DATA/civicard.pid ---- */
+
+/* serve: take the lock (one server per data folder) and write the pid.
+ * The descriptor stays open while serving. -1 when another one runs. */
+static int lock_take(const char *data_dir)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/civicard.pid", data_dir) >= sizeof path)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The pid of a server running on data_dir, or 0 when none. */
+static pid_t lock_holder(const char *data_dir)
+{
+	char path[PATH_MAX], buf[32] = "";
+	if ((size_t)snprintf(path, sizeof path, "%s/civicard.pid", data_dir) >= sizeof path)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	pid_t pid = 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+		pid = n > 0 ? (pid_t)atoi(buf) : 0;
+	}
+	close(fd);
+	return pid;
+}
+
+static int parse_days(const char *s, int *ret)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > 36500)
+		return -1;
+	*ret = (int)v;
 	return 0;
 }
 
@@ -217,6 +277,9 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 			cfg->templates_dir = v;
 		} else if (strcmp(a, "--fonts") == 0) {
 			cfg->fonts_dir = v;
+		} else if (strcmp(a, "--retention-days") == 0) {
+			if (parse_days(v, &cfg->retention_days) < 0)
+				return usage_error("--retention-days takes a number of days");
 		} else if (strcmp(a, "--timezone") == 0) {
 			/* Dates (issue, expiry, "today" for verification) are the
 			 * city's, whatever the server's clock zone is. */
@@ -239,6 +302,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	struct app app = { .cfg = *cfg };
 	struct db *db = NULL;
 	char tdir[PATH_MAX], fdir[PATH_MAX], path[PATH_MAX], err[512];
+	int lock_fd = -1;
 	char regular[PATH_MAX + 32], bold[PATH_MAX + 32];
 	int status = 1;
 	static const char *const templates_rel[] = { "../templates", NULL };
@@ -272,6 +336,11 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	}
 	if (data_open(cfg->data_dir, &db) != 0)
 		goto out;
+	lock_fd = lock_take(cfg->data_dir);
+	if (lock_fd < 0) {
+		fprintf(stderr, "civicard: another civicard is serving \"%s\"\n", cfg->data_dir);
+		goto out;
+	}
 	struct keystore *ks;
 	if (keystore_open(cfg->data_dir, db, 1, &ks, err, sizeof err) < 0) {
 		fprintf(stderr, "civicard: keys: %s\n", err);
@@ -341,6 +410,12 @@ out:
 	for (size_t i = 0; i < app.nold_keys; i++)
 		keystore_free(app.old_keys[i]);
 	status_list_free(app.status);
+	if (lock_fd >= 0) {
+		char pidfile[PATH_MAX + 16];
+		snprintf(pidfile, sizeof pidfile, "%s/civicard.pid", cfg->data_dir);
+		unlink(pidfile);
+		close(lock_fd);
+	}
 	card_fonts_free(app.fonts);
 	return status;
 }
@@ -427,6 +502,115 @@ out:
 	keystore_free(ks);
 	db_close(db);
 	return status;
+}
+
+/* ---- purge, backup, restore ---- */
+
+static int checkpoint_and_shrink(struct db *db)
+{
+	/* Freed pages are zeroed (secure_delete); VACUUM rebuilds the file,
+	 * TRUNCATE empties the WAL that still held the old rows. */
+	return sqlite3_exec(db_handle(db), "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"
+			    " PRAGMA wal_checkpoint(TRUNCATE);", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+
+static int cmd_purge(struct config *cfg, int argc, char **argv)
+{
+	int everything = 0, expired = 0, yes = 0, days = cfg->retention_days;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--everything") == 0)
+			everything = 1;
+		else if (strcmp(argv[i], "--expired") == 0)
+			expired = 1;
+		else if (strcmp(argv[i], "--yes") == 0)
+			yes = 1;
+		else if (strcmp(argv[i], "--retention-days") == 0 && i + 1 < argc) {
+			if (parse_days(argv[++i], &days) < 0)
+				return usage_error("--retention-days takes a number of days");
+		} else
+			return usage_error("usage: civicard purge --expired | --everything --yes");
+	}
+	if (everything == expired)
+		return usage_error("say --expired or --everything");
+	if (everything && !yes)
+		return usage_error("--everything destroys every cardholder's data: add --yes");
+
+	struct db *db;
+	char err[512];
+	int64_t n = 0;
+	if (data_open(cfg->data_dir, &db) != 0)
+		return 1;
+	int status = 1;
+	if (card_purge(db, everything, days, "cli", &n) < 0) {
+		fprintf(stderr, "civicard: the purge failed; nothing was erased\n");
+		goto out;
+	}
+	if (everything && keystore_destroy_data_key(cfg->data_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: rows erased, but the data key could not be destroyed: %s\n", err);
+		goto out;
+	}
+	if (checkpoint_and_shrink(db) < 0) {
+		fprintf(stderr, "civicard: rows erased, but the database file could not be compacted\n");
+		goto out;
+	}
+	pid_t server = lock_holder(cfg->data_dir);
+	if (everything && server > 0)
+		kill(server, SIGHUP);       /* the server reads the new data key */
+	if (everything)
+		printf("civicard: erased the personal data of %lld card versions and destroyed the data key;"
+		       " backups made before can no longer be opened. Issued cards still verify.\n",
+		       (long long)n);
+	else
+		printf("civicard: erased the personal data of %lld card versions expired or revoked"
+		       " more than %d days ago\n", (long long)n, days);
+	status = 0;
+out:
+	db_close(db);
+	return status;
+}
+
+static int cmd_backup(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1)
+		return usage_error("usage: civicard backup FILE");
+	struct db *db;
+	char err[512];
+	if (data_open(cfg->data_dir, &db) != 0)
+		return 1;
+	int r = backup_write(db, cfg->data_dir, argv[0], err, sizeof err);
+	if (r == 0 && audit_append(db, "cli", "backup", "", "") < 0)
+		r = -1;
+	db_close(db);
+	if (r < 0)
+		return fail("%s", err);
+	printf("civicard: encrypted backup written to %s (it opens only with this data folder's keys/data.key)\n",
+	       argv[0]);
+	return 0;
+}
+
+static int cmd_restore(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1)
+		return usage_error("usage: civicard restore FILE");
+	char path[PATH_MAX], err[512];
+	if (lock_holder(cfg->data_dir) > 0)
+		return fail("a server is running on \"%s\": stop it first", cfg->data_dir);
+	struct db *db;
+	if (data_open(cfg->data_dir, &db) != 0)
+		return 1;
+	db_close(db);
+	db_path(cfg->data_dir, path);
+	if (backup_restore(cfg->data_dir, path, argv[0], err, sizeof err) < 0)
+		return fail("%s", err);
+	if (data_open(cfg->data_dir, &db) != 0)   /* migrates an older backup */
+		return 1;
+	int r = audit_append(db, "cli", "restore", "", "");
+	db_close(db);
+	if (r < 0)
+		return fail("%s", "restored, but the audit entry could not be written");
+	printf("civicard: restored %s into %s\n", argv[0], cfg->data_dir);
+	return 0;
 }
 
 /* ---- check ---- */
@@ -532,10 +716,11 @@ int main(int argc, char **argv)
 		return cmd_check(&cfg, argc - 2, argv + 2);
 	if (strcmp(cmd, "keys") == 0)
 		return cmd_keys(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "purge") == 0 || strcmp(cmd, "backup") == 0 ||
-	    strcmp(cmd, "restore") == 0) {
-		fprintf(stderr, "civicard: \"%s\" is not yet available in this version\n", cmd);
-		return 1;
-	}
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "restore") == 0)
+		return cmd_restore(&cfg, argc - 2, argv + 2);
 	return usage_error("unknown command");
 }

@@ -384,6 +384,8 @@ static int card_from_row(sqlite3_stmt *st, const struct keystore *ks, struct car
 	snprintf(c.expires_on, sizeof c.expires_on, "%s", text_col(st, 6));
 	c.status_index = (uint32_t)sqlite3_column_int64(st, 7);
 	c.kid = (uint8_t)sqlite3_column_int(st, 8);
+	if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+		return -ENODATA;            /* erased: only what verification needs is left */
 
 	seal_ad(ad, sizeof ad, "personal", c.number, c.version);
 	if (unseal(ks, ad, sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9), &plain,
@@ -435,8 +437,10 @@ int card_load(struct db *db, const struct keystore *ks, const char *number, stru
 		return -EIO;
 	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st), r;
-	if (rc == SQLITE_ROW)
-		r = card_from_row(st, ks, ret) == 0 ? 0 : -EIO;
+	if (rc == SQLITE_ROW) {
+		r = card_from_row(st, ks, ret);
+		r = r == 0 || r == -ENODATA ? r : -EIO;
+	}
 	else
 		r = rc == SQLITE_DONE ? -ENOENT : -EIO;
 	sqlite3_reset(st);
@@ -679,4 +683,44 @@ out:
 		free(pj);
 	}
 	return r;
+}
+
+int card_purge(struct db *db, int everything, int retention_days, const char *actor,
+	       int64_t *ret_count)
+{
+	int own = sqlite3_get_autocommit(db_handle(db));
+	if (own && db_begin(db) < 0)
+		return -1;
+	int64_t now = (int64_t)time(NULL);
+	sqlite3_stmt *st = db_stmt(db, everything ? STMT_PURGE_ALL : STMT_PURGE_EXPIRED);
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	if (!everything) {
+		char today[11], limit[11];
+		int y, m, d;
+		card_today(today);
+		date_parse(today, &y, &m, &d);
+		civil_from_days(days_from_civil(y, m, d) - retention_days, limit);
+		sqlite3_bind_text(st, 2, limit, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, now - (int64_t)retention_days * 86400);
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	int64_t n = sqlite3_changes64(db_handle(db));
+	char detail[64];
+	snprintf(detail, sizeof detail, "%lld card versions erased%s", (long long)n,
+		 everything ? "; data key destroyed" : "");
+	if (audit_append(db, actor, everything ? "purge.everything" : "purge.expired", "", detail) < 0)
+		goto fail;
+	if (own && db_commit(db) < 0)
+		return -1;
+	*ret_count = n;
+	return 0;
+fail:
+	if (own)
+		db_rollback(db);
+	return -1;
 }

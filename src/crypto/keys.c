@@ -20,7 +20,7 @@ static int join(char out[PATH_MAX], const char *dir, const char *name)
 	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
 	return n > 0 && n < PATH_MAX ? 0 : -1;
 }
-enum { SUBKEY_SEAL = 1, SUBKEY_LOOKUP = 2 };
+enum { SUBKEY_SEAL = 1, SUBKEY_LOOKUP = 2, SUBKEY_BACKUP = 3 };
 
 /* Read exactly len bytes from a key file that only its owner may read.
  * 0, -ENOENT, or -1 with err set. */
@@ -340,4 +340,54 @@ int keystore_rotate(const char *data_dir, struct db *db, uint8_t *ret_kid, char 
 fail:
 	db_rollback(db);
 	return -1;
+}
+
+int keystore_destroy_data_key(const char *data_dir, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	uint8_t noise[crypto_kdf_KEYBYTES], key[crypto_kdf_KEYBYTES];
+	if (join(dir, data_dir, "keys") < 0 || join(path, dir, "data.key") < 0) {
+		snprintf(err, errlen, "the data folder path is too long");
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		for (int pass = 0; pass < 3; pass++) {
+			randombytes_buf(noise, sizeof noise);
+			if (pwrite(fd, noise, sizeof noise, 0) != (ssize_t)sizeof noise || fsync(fd) < 0) {
+				snprintf(err, errlen, "cannot overwrite %s: %s", path, strerror(errno));
+				close(fd);
+				return -1;
+			}
+		}
+		close(fd);
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	crypto_kdf_keygen(key);
+	int r = write_key(dir, "data.key", key, sizeof key, err, errlen);
+	sodium_memzero(key, sizeof key);
+	return r < 0 ? -1 : 0;
+}
+
+int keystore_backup_key(const char *data_dir, uint8_t out[crypto_secretstream_xchacha20poly1305_KEYBYTES],
+			char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	uint8_t master[crypto_kdf_KEYBYTES];
+	if (join(dir, data_dir, "keys") < 0 || join(path, dir, "data.key") < 0) {
+		snprintf(err, errlen, "the data folder path is too long");
+		return -1;
+	}
+	int r = read_key(path, master, sizeof master, err, errlen);
+	if (r == -ENOENT)
+		snprintf(err, errlen, "%s is missing", path);
+	if (r < 0)
+		return -1;
+	crypto_kdf_derive_from_key(out, crypto_secretstream_xchacha20poly1305_KEYBYTES, SUBKEY_BACKUP,
+				   KDF_CONTEXT, master);
+	sodium_memzero(master, sizeof master);
+	return 0;
 }

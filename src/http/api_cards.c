@@ -86,6 +86,10 @@ static int card_of_path(struct request *req, struct card *ret)
 		resp_error(req, 404, "not_found", "no card with this number");
 		return -1;
 	}
+	if (r == -ENODATA) {
+		resp_error(req, 410, "erased", "this card's personal data has been erased");
+		return -1;
+	}
 	if (r < 0) {
 		resp_error(req, 500, "internal_error", "the card could not be read");
 		return -1;

@@ -6,6 +6,7 @@
  * → send_response(): security headers, metrics, access log → on_completed(): freed.
  * Route table: routes.c. Handlers: api_*.c, ui_*.c. */
 #include "app.h"
+#include "card.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -559,6 +560,25 @@ static void reload_keys(struct app *app, struct db *db, int force)
 	log_info("signing key %u in use (%zu keys verify)", ks->current_kid, ks->nsigning);
 }
 
+/* Retention: once a day, erase cards expired or revoked longer ago than
+ * the retention period (also `civicard purge --expired`). */
+static void daily_purge(struct app *app, struct db *db)
+{
+	static int64_t last;
+	int64_t now = (int64_t)time(NULL), n = 0;
+	if (now - last < 86400)
+		return;
+	last = now;
+	if (card_purge(db, 0, app->cfg.retention_days, "system", &n) < 0) {
+		log_error("retention purge failed");
+		return;
+	}
+	if (n > 0) {
+		sqlite3_exec(db_handle(db), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		log_info("retention: erased %lld card versions", (long long)n);
+	}
+}
+
 int server_run(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
@@ -648,6 +668,7 @@ int server_run(struct app *app)
 			continue;
 		session_delete_expired(db, (int64_t)time(NULL));
 		reload_keys(app, db, sig == SIGHUP);
+		daily_purge(app, db);
 	}
 	log_info("signal %d: no new connections; finishing requests in flight", sig);
 

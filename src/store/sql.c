@@ -43,7 +43,8 @@ const char *const db_sql[STMT__COUNT] = {
 		" lookup, personal, photo, reprint_hash, created_by, created_at)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 #define CARD_COLUMNS "id, card_number, version, status, revoke_reason, issued_on, expires_on," \
-		     " status_index, kid, personal, photo"
+		     " status_index, kid, personal, photo, purged_at"
+#define ERASE "personal = X'', photo = NULL, lookup = randomblob(32), reprint_hash = NULL, purged_at = ?"
 	[STMT_CARD_LATEST] =
 		"SELECT " CARD_COLUMNS " FROM cards WHERE card_number = ? ORDER BY version DESC LIMIT 1",
 	[STMT_CARD_SEARCH] =
@@ -78,4 +79,9 @@ const char *const db_sql[STMT__COUNT] = {
 	[STMT_REPRINT_DECIDE] =
 		"UPDATE reprint_requests SET status = ?, decided_at = ?, decided_by = ?"
 		" WHERE id = ? AND status = 'pending'",
+	[STMT_PURGE_ALL] =
+		"UPDATE cards SET " ERASE,
+	[STMT_PURGE_EXPIRED] =
+		"UPDATE cards SET " ERASE " WHERE purged_at IS NULL"
+		" AND (expires_on < ? OR (status = 'revoked' AND revoked_at <= ?))",
 };

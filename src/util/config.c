@@ -21,6 +21,7 @@ void config_defaults(struct config *c)
 	c->per_ip_limit = 200;
 	c->body_limit = 64 * 1024;
 	c->access_log = 1;
+	c->retention_days = 90;
 	c->city_name = "Ville d'Exemple / City of Example";
 	c->card_title = "Carte d'identité municipale / Municipal identity card";
 	c->label_family = "Nom / Family name";

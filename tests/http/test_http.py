@@ -312,8 +312,8 @@ def check_command(s):
     check(r.returncode == 0 and "audit log: ok" in r.stdout, f"check: {r.returncode} {r.stdout} {r.stderr}")
     r = subprocess.run([harness.BINARY, "bogus"], capture_output=True, text=True)
     check(r.returncode == 2, "unknown command is a usage error")
-    r = subprocess.run([harness.BINARY, "backup", "x.db", "--data", s.data], capture_output=True, text=True)
-    check(r.returncode == 1 and "not yet available" in r.stderr, "backup not yet available")
+    r = subprocess.run([harness.BINARY, "purge", "--data", s.data], capture_output=True, text=True)
+    check(r.returncode == 2, "purge without a mode is a usage error")
     r = subprocess.run([harness.BINARY, "check", "--data", s.data + "-missing"], capture_output=True, text=True)
     check(r.returncode == 1 and r.stderr.count("\n") == 1, "check on a missing folder: one line")
 
