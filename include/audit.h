@@ -24,6 +24,12 @@ int audit_append(struct db *db, const char *actor, const char *action,
 int audit_verify(struct db *db, int64_t *ret_entries, int64_t *ret_bad_id,
 		 char *why, size_t whylen);
 
+/* Entries with id < before (0: from the newest), newest first, at most
+ * limit, as a JSON array of {id, at, actor, action, subject, detail}.
+ * NULL on error. */
+struct json_t;
+struct json_t *audit_page(struct db *db, int64_t before, int limit);
+
 /* The chain hash of one entry (exposed for tests). */
 void audit_hash(const uint8_t prev[AUDIT_HASH_BYTES], int64_t id, int64_t at,
 		const char *actor, const char *action, const char *subject,

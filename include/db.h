@@ -47,6 +47,7 @@ enum stmt {
 	STMT_REPRINT_DECIDE,
 	STMT_PURGE_ALL,
 	STMT_PURGE_EXPIRED,
+	STMT_AUDIT_PAGE,
 	STMT__COUNT
 };
 extern const char *const db_sql[STMT__COUNT];

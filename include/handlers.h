@@ -8,6 +8,7 @@
 void op_healthz(struct request *req);
 void op_metrics(struct request *req);
 void op_static(struct request *req);
+void op_audit(struct request *req);
 
 /* Staff API: src/http/api_auth.c */
 void api_login(struct request *req);

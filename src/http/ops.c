@@ -1,8 +1,10 @@
 /* ops.c — /healthz, /metrics and the static files under /static/. */
 #include "app.h"
+#include "audit.h"
 #include "db.h"
 #include "handlers.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,4 +55,35 @@ void op_static(struct request *req)
 	}
 	req->resp.cache_control = "public, max-age=3600";
 	resp_header(req, "ETag", "%s", f->etag);
+}
+
+/* GET /api/v1/audit?before=ID&limit=N: the audit log, newest first, and
+ * whether the whole chain still verifies. Auditors and admins. */
+void op_audit(struct request *req)
+{
+	struct db *db = db_thread();
+	const char *b = req_query(req, "before"), *l = req_query(req, "limit");
+	long long before = b ? atoll(b) : 0;
+	int limit = l ? atoi(l) : 100;
+	if (limit < 1 || limit > 1000 || before < 0) {
+		resp_field_error(req, l && (limit < 1 || limit > 1000) ? "limit" : "before",
+				 "limit is 1 to 1000, before an entry id");
+		return;
+	}
+	json_t *entries = db ? audit_page(db, before, limit) : NULL;
+	int64_t n = 0, bad = 0;
+	char why[128] = "";
+	int chain = db ? audit_verify(db, &n, &bad, why, sizeof why) : -1;
+	if (!entries || chain < 0) {
+		json_decref(entries);
+		resp_error(req, 500, "internal_error", "the audit log could not be read");
+		return;
+	}
+	json_t *o = json_pack("{s:o, s:s, s:I}", "entries", entries, "chain",
+			      chain == 0 ? "intact" : "broken", "count", (json_int_t)n);
+	if (chain > 0) {
+		json_object_set_new(o, "broken_at", json_integer(bad));
+		json_object_set_new(o, "reason", json_string(why));
+	}
+	resp_json(req, 200, o);
 }

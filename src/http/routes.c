@@ -23,6 +23,7 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/login",          api_login,       0,           ROUTE_SLOW, 4 KB },
 	{ "POST", "/api/v1/logout",         api_logout,      0,           ROUTE_API_AUTH | ROUTE_FIRST_PASS, 0 },
 	{ "GET",  "/api/v1/me",             api_me,          0,           ROUTE_API_AUTH | ROUTE_FIRST_PASS, 0 },
+	{ "GET",  "/api/v1/audit",          op_audit,        ROLE_AUDITOR | ROLE_ADMIN, ROUTE_API_AUTH, 0 },
 	{ "POST", "/api/v1/password",       api_password,    0,           ROUTE_API_AUTH | ROUTE_FIRST_PASS | ROUTE_SLOW, 4 KB },
 
 	/* Cards (clerks and admins). */

@@ -2,6 +2,8 @@
 #include "audit.h"
 #include "log.h"
 
+#include <jansson.h>
+
 #include <sodium.h>
 #include <string.h>
 #include <time.h>
@@ -143,4 +145,29 @@ int audit_verify(struct db *db, int64_t *ret_entries, int64_t *ret_bad_id,
 	sqlite3_reset(st);
 	*ret_entries = n;
 	return result;
+}
+
+json_t *audit_page(struct db *db, int64_t before, int limit)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_AUDIT_PAGE);
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int(st, 2, limit);
+	json_t *arr = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char at[21];
+		iso8601(sqlite3_column_int64(st, 1), at);
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}",
+			"id", (json_int_t)sqlite3_column_int64(st, 0), "at", at,
+			"actor", col_text(st, 2), "action", col_text(st, 3),
+			"subject", col_text(st, 4), "detail", col_text(st, 5)));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
 }

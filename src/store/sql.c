@@ -84,4 +84,7 @@ const char *const db_sql[STMT__COUNT] = {
 	[STMT_PURGE_EXPIRED] =
 		"UPDATE cards SET " ERASE " WHERE purged_at IS NULL"
 		" AND (expires_on < ? OR (status = 'revoked' AND revoked_at <= ?))",
+	[STMT_AUDIT_PAGE] =
+		"SELECT id, at, actor, action, subject, detail FROM audit_log"
+		" WHERE id < ? ORDER BY id DESC LIMIT ?",
 };

@@ -193,6 +193,24 @@ def login_throttled_per_account(s):
 
 
 @test
+def auditor_reads_the_audit_log(s):
+    r = s.cli("user", "add", "auditor1", "--role", "auditor", stdin="auditor password 1\n")
+    check(r.returncode == 0, "user add auditor")
+    tok = s.login("auditor1", "auditor password 1")[2]["token"]
+    status, _, body = s.json("GET", "/api/v1/audit?limit=500", token=tok)
+    check(status == 200 and body["chain"] == "intact", f"audit: {status} {body.get('chain')}")
+    actions = {e["action"] for e in body["entries"]}
+    check({"user.create", "login", "login.failed"} <= actions, f"actions: {actions}")
+    ids = [e["id"] for e in body["entries"]]
+    check(ids == sorted(ids, reverse=True), "newest first")
+    older = s.json("GET", f"/api/v1/audit?before={ids[0]}&limit=1", token=tok)[2]["entries"]
+    check([e["id"] for e in older] == [ids[1]], "paging with before")
+    clerk = s.login("clerk1", CLERK_PASSWORD)[2]["token"]
+    check(s.json("GET", "/api/v1/audit", token=clerk)[0] == 403, "clerks cannot read it")
+    check(s.json("GET", "/api/v1/audit?limit=0", token=tok)[0] == 400, "bad limit")
+
+
+@test
 def metrics_prometheus(s):
     s.request("GET", "/healthz")
     status, h, data = s.request("GET", "/metrics")
