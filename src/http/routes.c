@@ -65,6 +65,9 @@ const struct route routes[] = {
 	{ "GET",  "/cards/{n}",             ui_card_view,    CLERKS,      ROUTE_WEB_AUTH, 0 },
 	{ "GET",  "/cards/{n}/photo",       ui_card_photo,   CLERKS,      ROUTE_WEB_AUTH, 0 },
 	{ "GET",  "/cards/{n}/pdf",         ui_card_pdf,     CLERKS,      ROUTE_WEB_AUTH | ROUTE_SLOW, 0 },
+	{ "POST", "/cards/{n}/revoke",      ui_card_revoke,  CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "POST", "/cards/{n}/reissue",     ui_card_reissue, CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "POST", "/cards/{n}/renew",       ui_card_renew,   CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

@@ -449,6 +449,283 @@ def pages_in_french(s):
     check(status == 403 and esc(fr["error.403"]) in page, "the error page in French")
 
 
+# ---------------------------------------------- revoke, reissue, renew
+
+def new_card(s, family):
+    """Issue one more card through the form, for the tests that change it:
+    (number, the issued page)."""
+    b = clerk(s)
+    status, _, page = b.post_multipart("/cards/new", issue_fields(b, family_name=family),
+                                       [("photo", "face.jpg", photo(), "image/jpeg")])
+    check(status == 201, f"issue {family}: {status}")
+    m = re.search(r'data-card-url="/cards/([0-9A-Z]{11})"', page)
+    check(m, "the new card's number")
+    return m.group(1), page
+
+
+def api_card(s, n):
+    """The card as the API shows it, with a clerk's token."""
+    user(s, CLERK, "clerk")
+    status, _, body = s.login(*CLERK)
+    check(status == 200, f"clerk API login: {status}")
+    status, _, card = s.json("GET", f"/api/v1/cards/{n}", token=body["token"])
+    check(status == 200, f"GET /api/v1/cards/{n}: {status}")
+    return card
+
+
+def verify(s, qr):
+    status, _, body = s.json("POST", "/api/v1/verify", {"qr": qr})
+    check(status == 200, f"verify: {status}")
+    return body["result"]
+
+
+def reprint_code(page):
+    m = re.search(r'class="reprint-code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<', page)
+    check(m, "a reprint code on the receipt")
+    return m.group(1)
+
+
+def version_shown(page):
+    label = esc(catalogue("en")["card.label.version"])
+    m = re.search(r"<dt>" + re.escape(label) + r"</dt><dd>(\d+)</dd>", page)
+    check(m, "the version on the page")
+    return int(m.group(1))
+
+
+def action_form(page, action):
+    """The controls of the card page's form that posts to …/action, or None."""
+    m = re.search(r'<form method="post" action="/cards/[0-9A-Z]{11}/' + action + r'"[^>]*>(.*?)</form>',
+                  page, re.S)
+    return Form(m.group(0)).controls if m else None
+
+
+_revoked = {}
+
+
+@test
+def revoke_through_the_page(s):
+    en = catalogue("en")
+    n, _ = new_card(s, "Révocationxyz")
+    b = clerk(s)
+    old = api_card(s, n)
+    check(old["status"] == "active" and verify(s, old["qr_text"]) == "valid", "a working card to start with")
+
+    # The card page offers all three, each a POST form with the CSRF token.
+    status, _, page = b.get(f"/cards/{n}")
+    check(status == 200 and esc(en["card.actions.heading"]) in page, f"the actions section: {status}")
+    csrf = csrf_of(page)
+    revoke = action_form(page, "revoke")
+    check(revoke is not None, "a revoke form")
+    check(revoke["csrf"].get("value") == csrf, "the revoke form carries the CSRF token")
+    check("required" in revoke["reason"], "a reason is required")
+    reasons = re.findall(r'<option value="([a-z]*)"', page)
+    check(reasons == ["", "lost", "stolen", "damaged", "error", "other"], f"the reasons: {reasons}")
+    check(esc(en["card.revoke.stolen"]) in page, "reasons in words")
+    check(revoke["confirm"].get("type") == "checkbox" and "required" in revoke["confirm"],
+          "a confirmation box, required")
+    check(esc(en["card.actions.revoke_confirm"]) in page, "the confirmation says what it does")
+    check(set(revoke) == {"csrf", "reason", "confirm"}, f"only those fields: {sorted(revoke)}")
+    for a in ("reissue", "renew"):
+        f = action_form(page, a)
+        check(f is not None and set(f) == {"csrf"} and f["csrf"].get("value") == csrf, f"a {a} form, CSRF only")
+    before = len(audit_rows(s, "card.revoke"))
+
+    def still_working(what):
+        check(api_card(s, n)["status"] == "active", f"{what}: the card is not revoked")
+        check(verify(s, old["qr_text"]) == "valid", f"{what}: it still verifies")
+        check(len(audit_rows(s, "card.revoke")) == before, f"{what}: nothing audited")
+
+    # Without the confirmation: refused, the message beside the box.
+    status, _, page = b.post_form(f"/cards/{n}/revoke", [("csrf", csrf), ("reason", "lost")])
+    check(status == 400, f"no confirmation: {status}")
+    form = action_form(page, "revoke")
+    check(form["confirm"].get("aria-invalid") == "true", "the box marked")
+    check('id="revoke-confirm-error"' in page and esc(en["card.error.confirm_required"]) in page,
+          "the message beside the box")
+    check('<a href="#revoke-confirm">' in page, "and in the error summary")
+    check('value="lost" selected' in page, "the reason chosen is kept")
+    check("checked" not in form["confirm"], "the box must be ticked again")
+    still_working("no confirmation")
+    # Confirmed, without a reason, or with one not on the list.
+    for reason, key in (("", "card.error.reason_required"), ("sold", "card.error.reason_invalid")):
+        status, _, page = b.post_form(f"/cards/{n}/revoke", [("csrf", csrf), ("reason", reason),
+                                                             ("confirm", "yes")])
+        check(status == 400 and esc(en[key]) in page, f"reason {reason!r}: {status}")
+        check(action_form(page, "revoke")["reason"].get("aria-invalid") == "true", "the reason marked")
+        check('<a href="#revoke-reason">' in page, "in the error summary")
+        still_working(f"reason {reason!r}")
+    # A field the form does not have.
+    status, _, page = b.post_form(f"/cards/{n}/revoke", [("csrf", csrf), ("reason", "lost"), ("confirm", "yes"),
+                                                         ("note", "x")])
+    check(status == 400 and esc(en["card.action_error.unknown_field"]) in page, f"an unknown field: {status}")
+    still_working("unknown field")
+    # A wrong, missing or other session's CSRF token.
+    other = csrf_of(clerk(s).get("/dashboard")[2])
+    for what, tok in (("wrong", "A" * 43), ("missing", None), ("another session's", other)):
+        fields = [("reason", "lost"), ("confirm", "yes")] + ([("csrf", tok)] if tok else [])
+        status, _, page = b.post_form(f"/cards/{n}/revoke", fields)
+        check(status == 403, f"{what} CSRF token: {status}")
+        still_working(f"{what} CSRF token")
+    # An auditor, and nobody.
+    a = auditor(s)
+    status, _, _ = a.post_form(f"/cards/{n}/revoke", [("csrf", csrf_of(a.get("/dashboard")[2])),
+                                                      ("reason", "lost"), ("confirm", "yes")])
+    check(status == 403, f"an auditor revoking: {status}")
+    status, h, _ = Browser(s).post_form(f"/cards/{n}/revoke", [("reason", "lost"), ("confirm", "yes")])
+    check(status == 303 and h["Location"] == "/login", f"nobody revoking: {status}")
+    still_working("auditor and nobody")
+
+    # Confirmed, with a reason: revoked.
+    status, h, page = b.post_form(f"/cards/{n}/revoke", [("csrf", csrf), ("reason", "stolen"), ("confirm", "yes")])
+    check(status == 200, f"revoke: {status}")
+    check("Location" not in h, "answered with the page")
+    check(esc(en["card.actions.revoked_now"]) in page, "the page says it was revoked")
+    check(f'data-card-url="/cards/{n}"' in page, "a reload shows the card page, not the POST again")
+    check(esc(en["card.status.revoked"]) + " (" + esc(en["card.revoke.stolen"]) + ")" in page,
+          "the status in words, with the reason")
+    check(action_form(page, "revoke") is None, "no revoke form on a revoked card")
+    check(action_form(page, "reissue") is not None and action_form(page, "renew") is not None,
+          "a revoked card can still be reissued or renewed")
+    rows = audit_rows(s, "card.revoke")
+    check(len(rows) == before + 1 and rows[-1] == (CLERK[0], n, "version 1: stolen"), f"audited: {rows[-1:]}")
+    # The card page, the API and a check all say so.
+    status, _, page = b.get(f"/cards/{n}")
+    check(status == 200 and 'class="status status-revoked"' in page, f"the card page: {status}")
+    check(esc(en["card.status.revoked"]) in page and esc(en["card.revoke.stolen"]) in page, "revoked, in words")
+    check(esc(en["card.actions.revoked_now"]) not in page, "the notice only once")
+    card = api_card(s, n)
+    check(card["status"] == "revoked" and card["revoke_reason"] == "stolen", f"the API: {card['status']}")
+    check(verify(s, old["qr_text"]) == "revoked", "the old QR code verifies as revoked")
+
+    # Again: a plain message, 409, nothing changed.
+    status, _, page = b.post_form(f"/cards/{n}/revoke", [("csrf", csrf), ("reason", "lost"), ("confirm", "yes")])
+    check(status == 409 and esc(en["card.action_error.already_revoked"]) in page, f"revoked twice: {status}")
+    check(len(audit_rows(s, "card.revoke")) == before + 1, "not audited again")
+    check(api_card(s, n)["revoke_reason"] == "stolen", "the reason unchanged")
+    _revoked.update(n=n, qr=old["qr_text"])
+
+
+@test
+def reissue_and_renew_through_the_page(s):
+    en, fr = catalogue("en"), catalogue("fr")
+    n, issued = new_card(s, "Remplacementxyz")
+    first_code = reprint_code(issued)
+    b = clerk(s)
+    v1 = api_card(s, n)
+    check(v1["version"] == 1 and verify(s, v1["qr_text"]) == "valid", "version 1 works")
+    _, _, page = b.get(f"/cards/{n}")
+    csrf = csrf_of(page)
+
+    # Refused: a wrong CSRF token, a field these forms do not have; an auditor.
+    for a in ("reissue", "renew"):
+        status, _, _ = b.post_form(f"/cards/{n}/{a}", [("csrf", "A" * 43)])
+        check(status == 403, f"{a} with a wrong CSRF token: {status}")
+        status, _, _ = b.post_form(f"/cards/{n}/{a}", [])
+        check(status == 403, f"{a} without a CSRF token: {status}")
+        status, _, page = b.post_form(f"/cards/{n}/{a}", [("csrf", csrf), ("expires_on", "2099-01-01")])
+        check(status == 400 and esc(en["card.action_error.unknown_field"]) in page, f"{a} with a field: {status}")
+        aud = auditor(s)
+        status, _, _ = aud.post_form(f"/cards/{n}/{a}", [("csrf", csrf_of(aud.get("/dashboard")[2]))])
+        check(status == 403, f"an auditor's {a}: {status}")
+    check(api_card(s, n)["version"] == 1 and verify(s, v1["qr_text"]) == "valid", "nothing changed")
+    check(not audit_rows(s, "card.reissue") or all(r[1] != n for r in audit_rows(s, "card.reissue")),
+          "no reissue audited")
+
+    # Reissue: version 2, the same expiry, a new reprint code on the receipt.
+    status, h, page = b.post_form(f"/cards/{n}/reissue", [("csrf", csrf)])
+    check(status == 201, f"reissue: {status}")
+    check("Location" not in h and "no-store" in h.get("Cache-Control", ""), "the receipt page, not a redirect, no-store")
+    check(esc(en["card.view.issued"]) in page and esc(en["card.actions.replaced"]) in page,
+          "issued, and the previous card no longer works")
+    check(version_shown(page) == 2, "version 2")
+    code2 = reprint_code(page)
+    check(code2 != first_code and page.count(code2) == 1, "a new reprint code, shown once")
+    check('<section class="receipt" lang="fr"' in page and esc(fr["card.receipt.title"]) in page,
+          "the receipt in the resident's language")
+    check(f'data-card-url="/cards/{n}"' in page, "a reload shows the card page, not the POST again")
+    v2 = api_card(s, n)
+    check(v2["version"] == 2 and v2["status"] == "active", f"the API: version {v2['version']}")
+    check(v2["expires_on"] == v1["expires_on"], "a reissue keeps the expiry date")
+    check(v2["qr_text"] != v1["qr_text"], "a new QR code")
+    check(verify(s, v1["qr_text"]) == "revoked", "the old QR code verifies as revoked")
+    check(verify(s, v2["qr_text"]) == "valid", "the new one as valid")
+    check(audit_rows(s, "card.reissue")[-1][:2] == (CLERK[0], n), "the reissue audited")
+    check(code2 not in b.get(f"/cards/{n}")[2], "the code is never shown again")
+
+    # Renew: version 3, from today.
+    status, h, page = b.post_form(f"/cards/{n}/renew", [("csrf", csrf)])
+    check(status == 201 and "Location" not in h, f"renew: {status}")
+    check(version_shown(page) == 3, "version 3")
+    code3 = reprint_code(page)
+    check(code3 not in (first_code, code2), "another new reprint code")
+    check(esc(en["card.actions.replaced"]) in page, "the previous card no longer works")
+    v3 = api_card(s, n)
+    check(v3["version"] == 3 and v3["issued_on"] >= v2["issued_on"], f"the API: version {v3['version']}")
+    check(v3["expires_on"] > v3["issued_on"], "a new validity period")
+    for old in (v1, v2):
+        check(verify(s, old["qr_text"]) == "revoked", f"version {old['version']} verifies as revoked")
+    check(verify(s, v3["qr_text"]) == "valid", "version 3 as valid")
+    check(audit_rows(s, "card.renew")[-1][:2] == (CLERK[0], n), "the renewal audited")
+
+    # The card revoked above (stolen) is replaced the same way.
+    if _revoked:
+        r = _revoked["n"]
+        status, _, page = b.post_form(f"/cards/{r}/reissue", [("csrf", csrf)])
+        check(status == 201 and version_shown(page) == 2, f"reissue a revoked card: {status}")
+        reprint_code(page)
+        check(verify(s, _revoked["qr"]) == "revoked", "its old QR code stays revoked")
+        check(verify(s, api_card(s, r)["qr_text"]) == "valid", "the replacement works")
+
+    # In French and Spanish too.
+    for lang in ("fr", "es"):
+        cat = catalogue(lang)
+        _, _, page = clerk(s, lang=lang).get(f"/cards/{n}")
+        for key in ("card.actions.heading", "card.actions.revoke_confirm", "card.actions.reissue_submit",
+                    "card.actions.renew_submit"):
+            check(esc(cat[key]) in page, f"{key} in {lang}")
+
+
+@test
+def expired_card_is_renewed_not_reissued(s):
+    en = catalogue("en")
+    n, _ = new_card(s, "Expirationxyz")
+    db = sqlite3.connect(os.path.join(s.data, "civicard.db"))
+    try:
+        with db:
+            db.execute("UPDATE cards SET issued_on = '2015-01-01', expires_on = '2020-01-01' WHERE card_number = ?",
+                       (n,))
+    finally:
+        db.close()
+    b = clerk(s)
+    status, _, page = b.get(f"/cards/{n}")
+    check(status == 200 and 'class="status status-expired"' in page, f"an expired card: {status}")
+    check(action_form(page, "renew") is not None, "it can be renewed")
+    check(action_form(page, "reissue") is None and action_form(page, "revoke") is None,
+          "not reissued with a past expiry, nor revoked")
+    check(esc(en["card.actions.reissue_expired"]) in page, "the page says why")
+    status, _, page = b.post_form(f"/cards/{n}/reissue", [("csrf", csrf_of(page))])
+    check(status == 409 and esc(en["card.action_error.expired_reissue"]) in page, f"reissue anyway: {status}")
+    check(api_card(s, n)["version"] == 1, "nothing changed")
+    status, _, page = b.post_form(f"/cards/{n}/renew", [("csrf", csrf_of(page))])
+    check(status == 201 and version_shown(page) == 2, f"renew: {status}")
+    card = api_card(s, n)
+    check(card["status"] == "active" and card["expires_on"] > "2020-01-01", f"renewed: {card['expires_on']}")
+    check(verify(s, card["qr_text"]) == "valid", "and it works")
+
+
+@test
+def card_actions_on_unknown_cards(s):
+    b = clerk(s)
+    csrf = csrf_of(b.get("/dashboard")[2])
+    for a, fields in (("revoke", [("reason", "lost"), ("confirm", "yes")]), ("reissue", []), ("renew", [])):
+        status, _, page = b.post_form(f"/cards/K7QM4TXP9WX/{a}", [("csrf", csrf)] + fields)
+        check(status in (400, 404) and isinstance(page, str), f"{a} an unknown card: {status}")
+        # The search page, the number marked: not the router's bare 404.
+        number = Form(page).controls.get("card_number") or {}
+        check(number.get("aria-invalid") == "true" and number.get("value") == "K7QM4TXP9WX",
+              f"{a} an unknown card: the search page, the number marked")
+
+
 class CspCheck(HTMLParser):
     """Inline script bodies, style attributes and event-handler attributes."""
 

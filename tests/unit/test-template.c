@@ -1034,6 +1034,22 @@ static json_t *card_obj(const char *status)
 		"evidence_labels", "Passport", "Letter & co");
 }
 
+/* The card page's actions as pages_cards.c builds them (reason labels
+ * "R-code"; selected: the reason to preselect, or NULL). */
+static json_t *actions_obj(int can_revoke, int can_reissue, const char *selected)
+{
+	static const char *const reasons[] = { "lost", "stolen", "damaged", "error", "other" };
+	json_t *list = json_array();
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+		char label[32];
+		snprintf(label, sizeof label, "R-%s", reasons[i]);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "code", reasons[i], "label", label,
+						      "selected", selected && strcmp(selected, reasons[i]) == 0));
+	}
+	return json_pack("{s:b, s:b, s:b, s:o}", "can_revoke", can_revoke, "can_reissue", can_reissue,
+			 "can_renew", 1, "reasons", list);
+}
+
 TEST(test_card_pages)
 {
 	char err[512];
@@ -1180,6 +1196,86 @@ TEST(test_card_pages)
 		check_page_shape(html, lang);
 		CHECK_CONTAINS(html, "class=\"status status-expired\"");
 		CHECK_CONTAINS(html, esc_text(set, lang, "card.status.expired"));
+		free(html);
+
+		/* the card's actions: revoke (reason + confirmation), reissue, renew */
+		ctx = json_pack("{s:o, s:o}", "card", card_obj("active"), "actions", actions_obj(1, 1, NULL));
+		html = card_page(set, "card_view", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.heading"));
+		CHECK_CONTAINS(html, "<form method=\"post\" action=\"/cards/K7QM4TXP9WF/revoke\"");
+		CHECK_CONTAINS(html, "<form method=\"post\" action=\"/cards/K7QM4TXP9WF/reissue\"");
+		CHECK_CONTAINS(html, "<form method=\"post\" action=\"/cards/K7QM4TXP9WF/renew\"");
+		CHECK(count(html, "<input type=\"hidden\" name=\"csrf\" value=\"tok&amp;en\">") >= 3);
+		CHECK_CONTAINS(html, "<select id=\"revoke-reason\" name=\"reason\" required");
+		CHECK_CONTAINS(html, "<option value=\"\">");
+		CHECK_CONTAINS(html, "<option value=\"stolen\">R-stolen</option>");
+		CHECK_CONTAINS(html, "<input type=\"checkbox\" id=\"revoke-confirm\" name=\"confirm\" value=\"yes\" required>");
+		CHECK_CONTAINS(html, "<label for=\"revoke-confirm\">");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.revoke_confirm"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.reissue_submit"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.renew_submit"));
+		CHECK_LACKS(html, esc_text(set, lang, "card.actions.reissue_expired"));
+		CHECK_LACKS(html, "aria-invalid");
+		CHECK_LACKS(html, "error-summary");
+		CHECK_LACKS(html, "role=\"alert\"");
+		CHECK_LACKS(html, "autofocus");
+		CHECK_LACKS(html, "data-card-url");
+		free(html);
+
+		/* revoked: no revoke form; expired: nor a reissue, and why */
+		ctx = json_pack("{s:o, s:o}", "card", card_obj("revoked"), "actions", actions_obj(0, 1, NULL));
+		html = card_page(set, "card_view", lang, ctx);
+		CHECK_LACKS(html, "/revoke\"");
+		CHECK_CONTAINS(html, "action=\"/cards/K7QM4TXP9WF/reissue\"");
+		CHECK_CONTAINS(html, "action=\"/cards/K7QM4TXP9WF/renew\"");
+		free(html);
+		ctx = json_pack("{s:o, s:o}", "card", card_obj("expired"), "actions", actions_obj(0, 0, NULL));
+		html = card_page(set, "card_view", lang, ctx);
+		CHECK_LACKS(html, "/revoke\"");
+		CHECK_LACKS(html, "/reissue\"");
+		CHECK_CONTAINS(html, "action=\"/cards/K7QM4TXP9WF/renew\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.reissue_expired"));
+		free(html);
+
+		/* a refused revocation: the messages beside the fields, the reason kept */
+		ctx = json_pack("{s:o, s:o, s:{}, s:[], s:b}", "card", card_obj("active"), "actions",
+				actions_obj(1, 1, "lost"), "error", "error_list", "has_errors", 0);
+		add_field_error(ctx, "reason", "revoke-reason", "REASON-ERROR");
+		add_field_error(ctx, "confirm", "revoke-confirm", "CONFIRM-ERROR");
+		html = card_page(set, "card_view", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "class=\"error-summary\" role=\"alert\"");
+		CHECK_CONTAINS(html, "<a href=\"#revoke-reason\">REASON-ERROR</a>");
+		CHECK_CONTAINS(html, "<a href=\"#revoke-confirm\">CONFIRM-ERROR</a>");
+		CHECK_CONTAINS(html, "id=\"revoke-reason-error\"");
+		CHECK_CONTAINS(html, "aria-describedby=\"revoke-hint revoke-reason-error\" aria-invalid=\"true\"");
+		CHECK_CONTAINS(html, "id=\"revoke-confirm-error\"");
+		CHECK_CONTAINS(html, "value=\"yes\" required aria-describedby=\"revoke-confirm-error\" aria-invalid=\"true\">");
+		CHECK_CONTAINS(html, "<option value=\"lost\" selected>R-lost</option>");
+		CHECK(count(html, "aria-invalid=\"true\"") == 2);
+		CHECK(count(html, "autofocus") == 1);
+		CHECK(strstr(html, "<title>") && strstr(strstr(html, "<title>"), esc_text(set, lang, "card.errors.prefix")));
+		free(html);
+
+		/* just revoked; refused as a whole; a new version issued */
+		ctx = json_pack("{s:o, s:o, s:b}", "card", card_obj("revoked"), "actions", actions_obj(0, 1, NULL),
+				"revoked_now", 1);
+		html = card_page(set, "card_view", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.revoked_now"));
+		CHECK_CONTAINS(html, "role=\"status\" data-card-url=\"/cards/K7QM4TXP9WF\"");
+		free(html);
+		ctx = json_pack("{s:o, s:o, s:s}", "card", card_obj("revoked"), "actions", actions_obj(0, 1, NULL),
+				"action_error", "ALREADY <b>");
+		html = card_page(set, "card_view", lang, ctx);
+		CHECK_CONTAINS(html, "<p class=\"alert no-print\" role=\"alert\">ALREADY &lt;b&gt;</p>");
+		CHECK_LACKS(html, esc_text(set, lang, "card.actions.revoked_now"));
+		free(html);
+		ctx = json_pack("{s:o, s:b, s:b}", "card", card_obj("active"), "issued", 1, "replaced", 1);
+		html = card_page(set, "card_view", lang, ctx);
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.view.issued"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "card.actions.replaced"));
 		free(html);
 
 		/* just issued: the receipt, in the resident's language */
