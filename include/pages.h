@@ -70,4 +70,17 @@ void ui_verify_sw(struct request *req);
  * key named in err. For start-up and the unit test. */
 int ui_verify_check(const struct tpl_set *set, char *err, size_t errlen);
 
+/* The residents' page (src/ui/pages_reprint.c), no login:
+ *   GET  /reprint             the form: card number, date of birth, reprint
+ *                             code, and "new card" or "lost: cancel it
+ *                             now"; ?expired=1 says the form expired
+ *   POST /reprint             urlencoded (ROUTE_FORM | ROUTE_PRELOGIN: CSRF
+ *                             from its own civicard_login cookie, Path=
+ *                             /reprint); reprint_submit(), answered with the
+ *                             confirmation (200) or the form again: 400
+ *                             field errors, 422 not verified, 429 with
+ *                             Retry-After, 500. Never echoes the code. */
+void ui_reprint_page(struct request *req);
+void ui_reprint(struct request *req);
+
 #endif

@@ -50,6 +50,11 @@ const struct route routes[] = {
 	{ "GET",  "/v",                     ui_verify_page,  0,           0, 0 },
 	{ "GET",  "/sw.js",                 ui_verify_sw,    0,           0, 0 },
 
+	/* Residents: ask for a reprint or report a card lost (no login; CSRF
+	 * from the page's own pre-login cookie, Path=/reprint). */
+	{ "GET",  "/reprint",               ui_reprint_page, 0,           0, 0 },
+	{ "POST", "/reprint",               ui_reprint,      0,           ROUTE_FORM | ROUTE_PRELOGIN, 4 KB },
+
 	/* Staff web pages (cookie session, CSRF token on every form). */
 	{ "GET",  "/",                      ui_home,         0,           0, 0 },
 	{ "GET",  "/login",                 ui_login_page,   0,           0, 0 },

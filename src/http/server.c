@@ -330,9 +330,13 @@ static void dispatch(struct request *req)
 			return;
 		}
 		if (!csrf_ok(req)) {
-			if (r->flags & ROUTE_PRELOGIN)
-				resp_redirect(req, "/login?expired=1");
-			else
+			if (r->flags & ROUTE_PRELOGIN) {
+				/* Back to the form's own page (/login, /reprint:
+				 * patterns without {parameters}). */
+				char to[128];
+				snprintf(to, sizeof to, "%s?expired=1", r->pattern);
+				resp_redirect(req, to);
+			} else
 				fail(req, 403, "csrf_failed", "the form expired; reload the page and try again");
 			req->state = ST_READY;
 			return;

@@ -542,7 +542,7 @@ static int card_of_path(struct request *req, struct card *ret, int as_page)
 			error_page(req, status);
 		return -1;
 	}
-	error_page(req, 500);
+	error_page(req, r == -ENODATA ? 410 : 500);
 	return -1;
 }
 

@@ -1509,6 +1509,195 @@ TEST(test_verify_page)
 	}
 }
 
+/* ---- the residents' reprint page -------------------------------------- */
+
+/* The name="" attributes the residents' form may have (the meta viewport
+ * too): the three facts, the choice and the token, nothing else. */
+static const char *const reprint_fields[] = {
+	"viewport", "csrf", "card_number", "date_of_birth", "reprint_code", "report_lost", NULL,
+};
+
+/* Render templates/reprint.html as pages_reprint.c does: the common
+ * members of a public page (no user) plus extra (JSON members, may be ""),
+ * or the form's members when form is set. HTML (caller frees) or NULL. */
+static char *reprint_page(const struct tpl_set *set, const char *lang, int form, const char *extra)
+{
+	char json[4096];
+	snprintf(json, sizeof json,
+		 "{\"lang\": \"%s\", \"langs\": ["
+		 "{\"code\": \"en\", \"name\": \"English\", \"current\": %s},"
+		 "{\"code\": \"es\", \"name\": \"Español\", \"current\": %s},"
+		 "{\"code\": \"fr\", \"name\": \"Français\", \"current\": %s}]%s%s%s%s}",
+		 lang, strcmp(lang, "en") == 0 ? "true" : "false", strcmp(lang, "es") == 0 ? "true" : "false",
+		 strcmp(lang, "fr") == 0 ? "true" : "false",
+		 form ? ", \"csrf\": \"tok&en\", \"lost_yes\": false, \"lost_no\": false" : "",
+		 form && !strstr(extra, "\"values\"") ? ", \"values\": {\"card_number\": \"\", \"date_of_birth\": \"\"}" : "",
+		 extra[0] ? ", " : "", extra);
+	return render(set, "reprint", lang, json, page_err, sizeof page_err);
+}
+
+TEST(test_reprint_page)
+{
+	char err[512];
+	struct tpl_set *set = NULL;
+	if (tpl_set_load(templates_dir, &set, err, sizeof err) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(!"the real templates load");
+		return;
+	}
+	const char *langs[] = { "en", "fr", "es" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *lang = langs[i];
+		char *html;
+
+		/* the form, fresh */
+		html = reprint_page(set, lang, 1, "\"error\": {}, \"has_errors\": false, \"has_problem\": false");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "<form method=\"post\" action=\"/reprint\"");
+		CHECK_CONTAINS(html, "<input type=\"hidden\" name=\"csrf\" value=\"tok&amp;en\">");
+		CHECK_CONTAINS(html, "name=\"date_of_birth\" type=\"date\"");
+		CHECK_CONTAINS(html, "name=\"reprint_code\" type=\"text\"");
+		CHECK_CONTAINS(html, "id=\"report_lost-no\" name=\"report_lost\" value=\"no\" required aria-describedby=\"report_lost-no-hint\">");
+		CHECK_CONTAINS(html, "id=\"report_lost-yes\" name=\"report_lost\" value=\"yes\" aria-describedby=\"report_lost-yes-hint\">");
+		CHECK_CONTAINS(html, "<label for=\"card_number\">");
+		CHECK_CONTAINS(html, "<label for=\"date_of_birth\">");
+		CHECK_CONTAINS(html, "<label for=\"reprint_code\">");
+		CHECK_CONTAINS(html, "<label for=\"report_lost-no\">");
+		CHECK_CONTAINS(html, "<label for=\"report_lost-yes\">");
+		CHECK(count(html, "aria-describedby=\"card_number-hint\"") == 1);
+		CHECK(count(html, "value=\"\"") == 3);   /* number, date, code: empty */
+		CHECK(count(html, "autocomplete=\"off\"") == 3);
+		CHECK(only_names(html, reprint_fields));   /* no name, no contact, no free text */
+		CHECK_LACKS(html, "<textarea");
+		CHECK_LACKS(html, "<select");
+		CHECK_LACKS(html, "<script");             /* no script needed at all */
+		CHECK_LACKS(html, "checked");
+		CHECK_LACKS(html, "aria-invalid");
+		CHECK_LACKS(html, "error-summary");
+		CHECK_LACKS(html, "role=\"alert\"");
+		CHECK_LACKS(html, "autofocus");
+		CHECK_LACKS(html, "action=\"/logout\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.heading"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.privacy"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.field.number_hint"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.choice.reprint"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.choice.lost"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.choice.lost_hint"));
+		CHECK_LACKS(html, esc_text(set, lang, "reprint.field.code_again"));
+		CHECK_CONTAINS(html, strcmp(lang, "es") ? "href=\"?lang=es\"" : "href=\"?lang=fr\"");
+		free(html);
+
+		/* every field wrong: the summary first, each message at its field,
+		 * what was typed kept (escaped), the code never */
+		html = reprint_page(set, lang, 1,
+			"\"values\": {\"card_number\": \"K7QM\\\"<b>\", \"date_of_birth\": \"1979-02-30\"}, "
+			"\"error\": {\"card_number\": {\"number_mistyped\": true}, "
+			"\"date_of_birth\": {\"dob_invalid\": true}, \"reprint_code\": {\"code_required\": true}, "
+			"\"report_lost\": {\"choice_required\": true}}, \"has_errors\": true, \"has_problem\": true");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\" tabindex=\"-1\" autofocus>");
+		CHECK(count(html, "autofocus") == 1);
+		char want[512];
+		snprintf(want, sizeof want, "<li><a href=\"#card_number\">%s</a></li>",
+			 esc_text(set, lang, "reprint.error.number_mistyped"));
+		CHECK_CONTAINS(html, want);
+		snprintf(want, sizeof want, "<li><a href=\"#report_lost-no\">%s</a></li>",
+			 esc_text(set, lang, "reprint.error.choice_required"));
+		CHECK_CONTAINS(html, want);
+		const char *keys[] = { "reprint.error.number_mistyped", "reprint.error.dob_invalid",
+				       "reprint.error.code_required", "reprint.error.choice_required" };
+		for (size_t k = 0; k < 4; k++)
+			CHECK(count(html, esc_text(set, lang, keys[k])) == 2);   /* summary + field */
+		CHECK_LACKS(html, esc_text(set, lang, "reprint.error.number_required"));
+		CHECK_LACKS(html, esc_text(set, lang, "reprint.error.code_invalid"));
+		CHECK_CONTAINS(html, "value=\"K7QM&quot;&lt;b&gt;\" aria-describedby=\"card_number-hint card_number-error\" aria-invalid=\"true\">");
+		CHECK_CONTAINS(html, "value=\"1979-02-30\" aria-describedby=\"date_of_birth-hint date_of_birth-error\" aria-invalid=\"true\">");
+		CHECK_CONTAINS(html, "required value=\"\" aria-describedby=\"reprint_code-hint reprint_code-again reprint_code-error\" aria-invalid=\"true\">");
+		CHECK_CONTAINS(html, "<fieldset class=\"field choices reprint-choices\" aria-describedby=\"report_lost-error\">");
+		CHECK(count(html, "aria-invalid=\"true\"") == 5);   /* 3 fields + 2 radio buttons */
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.field.code_again"));
+		CHECK(strstr(html, "<title>") &&
+		      strncmp(strstr(html, "<title>") + 7, esc_text(set, lang, "reprint.errors.prefix"),
+			      strlen(esc_text(set, lang, "reprint.errors.prefix"))) == 0);
+		free(html);
+
+		/* a choice kept */
+		html = reprint_page(set, lang, 1, "\"lost_yes\": true, \"error\": {}, \"has_errors\": false, "
+				    "\"has_problem\": false");
+		CHECK(html != NULL);
+		CHECK_CONTAINS(html, "value=\"yes\" checked");
+		CHECK(count(html, "checked") == 1);
+		free(html);
+
+		/* problems with the request as a whole: no field singled out */
+		const char *problems[][2] = {
+			{ "\"not_verified\": true", "reprint.problem.not_verified" },
+			{ "\"failed\": true", "reprint.problem.failed" },
+			{ "\"unknown_field\": true", "reprint.problem.unknown_field" },
+			{ "\"expired\": true", "form.error_csrf" },
+			{ "\"throttled\": true, \"retry_minutes\": 42", "reprint.problem.throttled" },
+		};
+		for (size_t k = 0; k < sizeof problems / sizeof problems[0]; k++) {
+			char extra[256];
+			snprintf(extra, sizeof extra, "\"error\": {}, \"has_errors\": false, \"has_problem\": true, "
+				 "\"problem\": {%s}", problems[k][0]);
+			html = reprint_page(set, lang, 1, extra);
+			check_page_shape(html, lang);
+			CHECK_CONTAINS(html, "class=\"error-summary\" role=\"alert\"");
+			CHECK_CONTAINS(html, esc_text(set, lang, problems[k][1]));
+			CHECK_LACKS(html, "aria-invalid");
+			CHECK_LACKS(html, "<ul>\n<li><a href=\"#");
+			if (k == 0)
+				CHECK_CONTAINS(html, esc_text(set, lang, "reprint.problem.no_receipt"));
+			else
+				CHECK_LACKS(html, esc_text(set, lang, "reprint.problem.not_verified"));
+			if (k == 4) {
+				/* esc_text() has one buffer: one call at a time */
+				snprintf(want, sizeof want, "%s 42 ", esc_text(set, lang, "reprint.problem.throttled"));
+				snprintf(want + strlen(want), sizeof want - strlen(want), "%s",
+					 esc_text(set, lang, "reprint.problem.minutes"));
+				CHECK_CONTAINS(html, want);
+			}
+			free(html);
+		}
+
+		/* done: a new card asked for */
+		html = reprint_page(set, lang, 0, "\"done\": {\"id\": 17, \"lost\": false}");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.done.heading"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.done.received"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.done.next_old"));
+		CHECK_CONTAINS(html, "<strong class=\"request-id\">17</strong>");
+		CHECK_LACKS(html, esc_text(set, lang, "reprint.done.lost_heading"));
+		CHECK_LACKS(html, esc_text(set, lang, "reprint.done.next_found"));
+		CHECK_LACKS(html, "<form");
+		CHECK_LACKS(html, "error-summary");
+		free(html);
+
+		/* done: a lost card, cancelled now, with the word a check shows */
+		html = reprint_page(set, lang, 0, "\"done\": {\"id\": 18, \"lost\": true}");
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.done.lost_heading"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.done.cancelled"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "reprint.done.next_found"));
+		snprintf(want, sizeof want, "<strong class=\"status status-revoked\">%s</strong>",
+			 esc_text(set, lang, "verify.result.revoked"));
+		CHECK_CONTAINS(html, want);
+		CHECK_CONTAINS(html, "<strong class=\"request-id\">18</strong>");
+		CHECK_LACKS(html, esc_text(set, lang, "reprint.done.next_old"));
+		CHECK_LACKS(html, "<form");
+		free(html);
+
+		/* the form without its token cannot be rendered */
+		html = render(set, "reprint", lang, "{\"lang\": \"en\", \"langs\": [], \"error\": {}}", page_err,
+			      sizeof page_err);
+		CHECK(html == NULL);
+		CHECK_CONTAINS(page_err, "{{csrf}}: no such value in the context");
+		free(html);
+	}
+	tpl_set_free(set);
+}
+
 int main(int argc, char **argv)
 {
 	/* The folder: argv[1], else $CIVICARD_TEMPLATES (meson sets it), else
@@ -1534,5 +1723,6 @@ int main(int argc, char **argv)
 	RUN(test_real_pages);
 	RUN(test_card_pages);
 	RUN(test_verify_page);
+	RUN(test_reprint_page);
 	return CHECK_DONE();
 }
