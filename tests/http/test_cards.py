@@ -211,6 +211,17 @@ def qr_version_at_most_10_for_40_byte_names(s):
 
 
 @test
+def longest_names_still_print_and_scan(s):
+    given, family = "Ễ" * 26, "Ỗ" * 26          # 78 bytes each, the most a name may have is 80
+    status, _, c = issue(s, given, family)
+    check(status == 201, f"issue: {status} {c}")
+    f = pdf(s, c["card_number"])
+    r = subprocess.run(["zbarimg", "--raw", "-q", render(f, 150, 2, gray=False)], capture_output=True, text=True)
+    check(r.stdout.strip() == c["qr_text"], "decodes at 150 dpi")
+    print(f"    (78-byte names: QR version {qr_version(f, 2)})")
+
+
+@test
 def unknown_field_refused_nothing_stored(s):
     before = s.json("GET", "/api/v1/cards?family_name=Refusedxyz&date_of_birth=1980-01-01", token=token(s))[2]
     check(before == {"cards": []}, "nothing there before")

@@ -546,7 +546,7 @@ TEST(bad_input_is_refused_and_out_kept)
 	CHECK(card_pdf_render(fonts, &t, &photo, qr, ISSUED, CARD_FORMAT_CR80, &out, err, sizeof err) < 0);
 	CHECK(strstr(err, "family_name") != NULL);
 	t.family_name = "Nguyễn";
-	/* A QR code above version 10: 400 bytes of lower case. */
+	/* A QR code above CARD_QR_MAX_VERSION: 400 bytes of lower case. */
 	memset(big, 'q', 400);
 	big[400] = '\0';
 	CHECK(card_pdf_render(fonts, &t, &photo, big, ISSUED, CARD_FORMAT_CR80, &out, err, sizeof err) < 0);
