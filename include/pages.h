@@ -83,4 +83,38 @@ int ui_verify_check(const struct tpl_set *set, char *err, size_t errlen);
 void ui_reprint_page(struct request *req);
 void ui_reprint(struct request *req);
 
+/* The "card issued" page (src/ui/pages_cards.c): 201, the card c and the
+ * resident's receipt with the one-time reprint code (REPRINT_CODE_CHARS, 15),
+ * which is wiped afterwards; replaced: a new version of an existing card.
+ * Also the answer to approving a reprint request (pages_staff.c). */
+struct card;
+void ui_card_issued_page(struct request *req, const struct card *c, char code[15], int replaced);
+
+/* The staff pages (src/ui/pages_staff.c), cookie session:
+ *   GET  /requests            the reprint queue, clerks and admins: pending
+ *                             requests, newest first, each with approve and
+ *                             reject forms, and the ones recently decided
+ *   POST /requests/{id}/approve  (urlencoded, CSRF, no other field) as the
+ *                             API: the decision and a reissue in one
+ *                             transaction; answered with the "card issued"
+ *                             page (201) and the new reprint code. 409 when
+ *                             already decided, 404 for no such request
+ *   POST /requests/{id}/reject   the same; answered with the queue and a
+ *                             notice (200), or 409/404
+ *   GET  /audit               the audit log, auditors and admins: 100
+ *                             entries a page, newest first, ?before=ID for
+ *                             older ones, and whether the chain is intact */
+void ui_requests_page(struct request *req);
+void ui_request_approve(struct request *req);
+void ui_request_reject(struct request *req);
+void ui_audit_page(struct request *req);
+
+/* For ui_dashboard (pages_auth.c): adds ctx.requests = {count} (pending
+ * reprint requests) when the user is a clerk or an admin. */
+void ui_dashboard_staff(struct request *req, json_t *ctx);
+
+/* The catalogue keys the staff pages look up at run time (audit action
+ * names, why the chain broke). 0, or -1 with the missing key in err. */
+int ui_staff_check(const struct tpl_set *set, char *err, size_t errlen);
+
 #endif

@@ -324,6 +324,10 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
 		goto out;
 	}
+	if (ui_staff_check(app.tpl, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
+		goto out;
+	}
 	if (static_load(&app, templates) < 0) {
 		fprintf(stderr, "civicard: cannot load the static files in \"%s/static\"\n", templates);
 		goto out;

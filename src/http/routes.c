@@ -73,6 +73,10 @@ const struct route routes[] = {
 	{ "POST", "/cards/{n}/revoke",      ui_card_revoke,  CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
 	{ "POST", "/cards/{n}/reissue",     ui_card_reissue, CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
 	{ "POST", "/cards/{n}/renew",       ui_card_renew,   CLERKS,      ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "GET",  "/requests",              ui_requests_page, CLERKS,     ROUTE_WEB_AUTH, 0 },
+	{ "POST", "/requests/{id}/approve", ui_request_approve, CLERKS,   ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "POST", "/requests/{id}/reject",  ui_request_reject, CLERKS,    ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "GET",  "/audit",                 ui_audit_page,   ROLE_AUDITOR | ROLE_ADMIN, ROUTE_WEB_AUTH, 0 },
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

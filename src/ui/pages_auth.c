@@ -4,6 +4,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "login.h"
+#include "pages.h"
 
 #include <string.h>
 
@@ -91,6 +92,7 @@ void ui_dashboard(struct request *req)
 	json_object_set_new(ctx, "is_admin", json_boolean(r == ROLE_ADMIN));
 	json_object_set_new(ctx, "is_clerk", json_boolean(r == ROLE_CLERK || r == ROLE_ADMIN));
 	json_object_set_new(ctx, "is_auditor", json_boolean(r == ROLE_AUDITOR || r == ROLE_ADMIN));
+	ui_dashboard_staff(req, ctx);
 	resp_page(req, 200, "dashboard", ctx);
 }
 

@@ -437,9 +437,10 @@ static void add_receipt(struct request *req, json_t *ctx, const struct card *c, 
 
 /* The answer to issuing a card, or a new version of one (replaced: the
  * earlier versions no longer work): 201, the card, and the resident's
- * receipt with the one-time reprint code, which is then wiped. */
-static void issued_page(struct request *req, const struct card *c, char code[REPRINT_CODE_CHARS],
-			int replaced)
+ * receipt with the one-time reprint code, which is then wiped. Shared
+ * with the reprint queue (pages_staff.c), whose approval is a reissue. */
+void ui_card_issued_page(struct request *req, const struct card *c, char code[REPRINT_CODE_CHARS],
+			 int replaced)
 {
 	json_t *ctx = view_context(req, c, NULL);
 	if (!ctx) {
@@ -493,7 +494,7 @@ void ui_card_new(struct request *req)
 		return;
 	}
 	json_decref(ctx);
-	issued_page(req, &c, code, 0);
+	ui_card_issued_page(req, &c, code, 0);
 	card_free(&c);
 }
 
@@ -771,7 +772,7 @@ static void new_version_page(struct request *req, enum card_change kind)
 	} else {
 		for (size_t i = 0; i < nrevoked; i++)
 			status_list_set(req->app->status, revoked[i]);
-		issued_page(req, &nc, code, 1);
+		ui_card_issued_page(req, &nc, code, 1);
 		card_free(&nc);
 	}
 out:

@@ -1411,6 +1411,157 @@ TEST(test_card_pages)
 	}
 }
 
+/* ---- the staff pages: reprint queue and audit log --------------------- */
+
+static json_t *request_obj(int id, int lost, const char *status)
+{
+	return json_pack("{s:i, s:s, s:s, s:b, s:s, s:s, s:s, s:b}", "id", id, "card_number",
+			 "K7QM4TXP9WX", "card_number_formatted", "K7QM-4TXP-9WX", "report_lost", lost,
+			 "status", status, "created_at", "2024-05-01T12:34:56Z", "when", "2024-05-01 12:34",
+			 "is_approved", strcmp(status, "approved") == 0);
+}
+
+static json_t *queue_ctx(int empty)
+{
+	json_t *pending = json_array(), *decided = json_array();
+	if (!empty) {
+		json_array_append_new(pending, request_obj(7, 1, "pending"));
+		json_array_append_new(pending, request_obj(6, 0, "pending"));
+		json_array_append_new(decided, request_obj(5, 0, "approved"));
+		json_array_append_new(decided, request_obj(4, 0, "rejected"));
+	}
+	return json_pack("{s:i, s:b, s:o, s:b, s:o}", "pending_count", (int)json_array_size(pending),
+			 "no_pending", empty, "pending", pending, "no_decided", empty, "decided", decided);
+}
+
+static json_t *audit_entry(int id, const char *action, const char *text, const char *subject,
+			   const char *detail)
+{
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "at",
+			 "2024-05-01T12:34:56Z", "when", "2024-05-01 12:34:56", "actor", "clerk<1>",
+			 "action", action, "action_text", text, "subject", subject, "detail", detail);
+}
+
+TEST(test_staff_pages)
+{
+	char err[512];
+	struct tpl_set *set = NULL;
+	if (tpl_set_load(templates_dir, &set, err, sizeof err) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(!"the real templates load");
+		return;
+	}
+	CHECK(ui_staff_check(set, err, sizeof err) == 0);
+	const char *langs[] = { "en", "fr" };
+	for (size_t l = 0; l < 2; l++) {
+		const char *lang = langs[l];
+		char *html;
+
+		/* the queue: each pending request with its two forms and token */
+		html = card_page(set, "reprint_queue", lang, queue_ctx(0));
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.title"));
+		CHECK_CONTAINS(html, "action=\"/requests/7/approve\"");
+		CHECK_CONTAINS(html, "action=\"/requests/7/reject\"");
+		CHECK_CONTAINS(html, "action=\"/requests/6/approve\"");
+		CHECK(count(html, "name=\"csrf\" value=\"tok&amp;en\"") == 5);   /* 4 + sign-out */
+		CHECK_CONTAINS(html, "href=\"/cards/K7QM4TXP9WX\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.kind.lost"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.kind.reprint"));
+		CHECK_CONTAINS(html, "<time datetime=\"2024-05-01T12:34:56Z\">2024-05-01 12:34</time>");
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.approved"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.rejected"));
+		CHECK_LACKS(html, "action=\"/requests/5/");   /* decided: no forms */
+		CHECK_LACKS(html, "role=\"alert\"");
+		CHECK(strstr(html, "/requests/7/") < strstr(html, "/requests/6/"));   /* order kept */
+		free(html);
+
+		/* empty, with a notice; and with a refusal */
+		json_t *ctx = queue_ctx(1);
+		json_object_set_new(ctx, "notice", json_pack("{s:s, s:i}", "text", "NOTICE<", "id", 9));
+		html = card_page(set, "reprint_queue", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.none"));
+		CHECK_CONTAINS(html, esc_text(set, lang, "requests.none_decided"));
+		CHECK_CONTAINS(html, "role=\"status\"");
+		CHECK_CONTAINS(html, "NOTICE&lt;");
+		CHECK_LACKS(html, "<table");
+		free(html);
+		ctx = queue_ctx(0);
+		json_object_set_new(ctx, "alert", json_pack("{s:s, s:i}", "text", "TWICE", "id", 9));
+		html = card_page(set, "reprint_queue", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "role=\"alert\"");
+		CHECK_CONTAINS(html, " 9 · TWICE");
+		free(html);
+
+		/* the audit log, intact: words and an icon, not colour alone */
+		json_t *entries = json_array();
+		json_array_append_new(entries, audit_entry(12, "card.view", "VIEWED", "K7QM-4TXP-9WX", ""));
+		json_array_append_new(entries, audit_entry(11, "odd.action", "odd.action", "", "a<b"));
+		ctx = json_pack("{s:o, s:b, s:{s:i}, s:i, s:b}", "entries", entries, "no_entries", 0,
+				"intact", "count", 1234, "older", 11, "not_newest", 1);
+		html = card_page(set, "audit_log", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, esc_text(set, lang, "audit.intact"));
+		CHECK_CONTAINS(html, " (1234 ");
+		CHECK_CONTAINS(html, "<span aria-hidden=\"true\">✓ </span>");
+		CHECK_CONTAINS(html, "VIEWED");
+		CHECK_CONTAINS(html, "clerk&lt;1&gt;");
+		CHECK_CONTAINS(html, "a&lt;b");
+		CHECK_CONTAINS(html, "K7QM-4TXP-9WX");
+		CHECK_CONTAINS(html, "href=\"/audit?before=11\"");
+		CHECK_CONTAINS(html, "href=\"/audit\"");
+		CHECK_LACKS(html, esc_text(set, lang, "audit.broken_at"));
+		CHECK(strstr(html, "<td>12</td>") < strstr(html, "<td>11</td>"));
+		free(html);
+
+		/* broken; the first page, no older one */
+		ctx = json_pack("{s:[], s:b, s:{s:i, s:s}}", "entries", "no_entries", 1, "broken", "at", 3,
+				"reason", "REASON");
+		html = card_page(set, "audit_log", lang, ctx);
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "role=\"alert\"");
+		CHECK_CONTAINS(html, esc_text(set, lang, "audit.broken_at"));
+		CHECK_CONTAINS(html, " 3: REASON");
+		CHECK_CONTAINS(html, "<span aria-hidden=\"true\">✕ </span>");
+		CHECK_LACKS(html, esc_text(set, lang, "audit.intact"));
+		CHECK_LACKS(html, "href=\"/audit");
+		CHECK_LACKS(html, "<table");
+		free(html);
+
+		/* the dashboard links to each, with the pending count */
+		html = card_page(set, "dashboard", lang,
+				 json_pack("{s:b, s:{s:i}}", "is_clerk", 1, "requests", "count", 3));
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "href=\"/requests\"");
+		CHECK_CONTAINS(html, "<strong class=\"count\">3</strong>");
+		CHECK_LACKS(html, "href=\"/audit\"");
+		free(html);
+		html = card_page(set, "dashboard", lang, json_pack("{s:b}", "is_clerk", 1));   /* no count */
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "href=\"/requests\"");
+		CHECK_LACKS(html, "class=\"count\"");
+		free(html);
+		html = card_page(set, "dashboard", lang, json_pack("{s:b}", "is_auditor", 1));
+		check_page_shape(html, lang);
+		CHECK_CONTAINS(html, "href=\"/audit\"");
+		CHECK_LACKS(html, "href=\"/requests\"");
+		free(html);
+	}
+	tpl_set_free(set);
+
+	/* A catalogue without the run-time keys is caught. */
+	set = load(err, sizeof err, "main", "x", NULL);
+	CHECK(set != NULL);
+	if (set) {
+		err[0] = '\0';
+		CHECK(ui_staff_check(set, err, sizeof err) == -1);
+		CHECK_CONTAINS(err, "the catalogues have no key 'audit.action.card.issue'");
+		tpl_set_free(set);
+	}
+}
+
 /* ---- the public verification page ------------------------------------ */
 
 TEST(test_verify_page)
@@ -1722,6 +1873,7 @@ int main(int argc, char **argv)
 	RUN(test_load_dir);
 	RUN(test_real_pages);
 	RUN(test_card_pages);
+	RUN(test_staff_pages);
 	RUN(test_verify_page);
 	RUN(test_reprint_page);
 	return CHECK_DONE();
