@@ -114,13 +114,17 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 		uint32_t *ret_index);
 int card_reason_valid(const char *reason);
 
-enum card_change { CARD_REISSUE, CARD_RENEW };
+enum card_change {
+	CARD_REISSUE,   /* same expiry; refused (-EKEYEXPIRED) for an expired card */
+	CARD_RENEW,     /* new expiry from today */
+	CARD_REPLACE,   /* a resident's reprint: reissue, or renew when expired */
+};
 /* A new version of a card from its latest one: same person, same photo,
  * a new QR code, status index and reprint code. A reissue keeps the
  * expiry date; a renewal runs from today. Every earlier version is
  * revoked ("reissued"/"renewed"); their status indexes are returned in
  * ret_revoked (caller sets their bits; at most 255). Audited. 0, -ENOENT,
- * -ERANGE (255 versions), -EIO. */
+ * -ENODATA (erased), -EKEYEXPIRED, -ERANGE (255 versions), -EIO. */
 int card_new_version(struct db *db, const struct keystore *ks, const char *number,
 		     enum card_change kind, const char *actor, struct card *ret,
 		     char ret_code[REPRINT_CODE_CHARS], uint32_t ret_revoked[255], size_t *ret_nrevoked);

@@ -617,8 +617,19 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 		r = -ENOENT;
 		goto rollback;
 	}
-	if (loaded < 0)
+	if (loaded < 0) {
+		r = loaded == -ENODATA ? -ENODATA : -EIO;
 		goto rollback;
+	}
+	char today[11];
+	card_today(today);
+	int expired = strcmp(c.expires_on, today) < 0;
+	if (kind == CARD_REPLACE)
+		kind = expired ? CARD_RENEW : CARD_REISSUE;
+	if (kind == CARD_REISSUE && expired) {
+		r = -EKEYEXPIRED;   /* a reissue would print an expired card */
+		goto rollback;
+	}
 	if (c.version >= 255) {
 		r = -ERANGE;
 		goto rollback;

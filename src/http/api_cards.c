@@ -302,6 +302,14 @@ static void new_version(struct request *req, enum card_change kind)
 		resp_error(req, 404, "not_found", "no card with this number");
 		return;
 	}
+	if (r == -EKEYEXPIRED) {
+		resp_error(req, 409, "expired", "this card has expired: renew it instead");
+		return;
+	}
+	if (r == -ENODATA) {
+		resp_error(req, 410, "erased", "this card's personal data has been erased");
+		return;
+	}
 	if (r == -ERANGE) {
 		resp_error(req, 409, "too_many_versions", "this card number has 255 versions; issue a new card");
 		return;

@@ -223,7 +223,7 @@ void ui_request_approve(struct request *req)
 	size_t nrevoked = 0;
 	res = reprint_request_decide(db, id, 1, req->session.username);
 	if (res == 0)
-		res = card_new_version(db, app_keys(req->app), r.card_number, CARD_REISSUE,
+		res = card_new_version(db, app_keys(req->app), r.card_number, CARD_REPLACE,
 				       req->session.username, &c, code, revoked, &nrevoked);
 	if (res < 0 || db_commit(db) < 0) {
 		db_rollback(db);

@@ -122,6 +122,21 @@ def reissue_and_renew_revoke_earlier_versions(s):
 
 
 @test
+def an_expired_card_is_renewed_not_reissued(s):
+    import sqlite3
+    c = card(s, "expired")
+    db = sqlite3.connect(os.path.join(s.data, "civicard.db"))
+    db.execute("UPDATE cards SET expires_on = '2020-01-01' WHERE card_number = ?", (c["card_number"],))
+    db.commit()
+    db.close()
+    status, _, r = s.json("POST", f"/api/v1/cards/{c['card_number']}/reissue", None, token=token(s))
+    check(status == 409 and r["error"] == "expired", f"reissue of an expired card: {status} {r}")
+    status, _, r = s.json("POST", f"/api/v1/cards/{c['card_number']}/renew", None, token=token(s))
+    check(status == 201 and r["expires_on"] > "2030-01-01", f"renew: {status} {r}")
+    check(verify(s, r["qr_text"])[2]["result"] == "valid", "the renewed card is valid")
+
+
+@test
 def status_list_is_one_cacheable_document(s):
     status, h, body = s.json("GET", "/api/v1/status-list")
     check(status == 200 and body["format"] == "civicard-status-list-v1", f"status list: {status}")
