@@ -53,6 +53,11 @@ void api_reprint_request(struct request *req);
 void api_reprint_list(struct request *req);
 void api_reprint_approve(struct request *req);
 void api_reprint_reject(struct request *req);
+/* Approve request id: the decision and a new card version (reissue, or
+ * renewal when expired) in one transaction, then the status bits. 0 with
+ * the card (card_free) and its new reprint code; -ENOENT, -EALREADY,
+ * -EIO. Shared by the API and the clerk's queue page. */
+int reprint_approve(struct request *req, int64_t id, struct card *ret, char ret_code[15]);
 enum reprint_outcome {
 	REPRINT_ACCEPTED, REPRINT_BAD_NUMBER, REPRINT_BAD_DATE, REPRINT_BAD_CODE,
 	REPRINT_THROTTLED, REPRINT_NOT_VERIFIED, REPRINT_ERROR,

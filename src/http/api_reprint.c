@@ -145,44 +145,52 @@ static int request_id(struct request *req, int64_t *ret)
 	return 0;
 }
 
-void api_reprint_approve(struct request *req)
+int reprint_approve(struct request *req, int64_t id, struct card *ret,
+		    char ret_code[REPRINT_CODE_CHARS])
 {
-	int64_t id;
 	struct db *db = db_thread();
 	struct reprint_request r;
-	if (request_id(req, &id) < 0)
-		return;
 	int res = db ? reprint_request_get(db, id, &r) : -EIO;
-	if (res == -ENOENT) {
-		resp_error(req, 404, "not_found", "no such request");
-		return;
-	}
-	if (res < 0 || db_begin(db) < 0) {
-		resp_error(req, 500, "internal_error", "the request could not be read");
-		return;
-	}
+	if (res < 0)
+		return res;
+	if (db_begin(db) < 0)
+		return -EIO;
 	/* The decision and the new version commit together. */
-	struct card c;
-	char code[REPRINT_CODE_CHARS];
 	uint32_t revoked[255];
 	size_t nrevoked = 0;
 	res = reprint_request_decide(db, id, 1, req->session.username);
 	if (res == 0)
 		res = card_new_version(db, app_keys(req->app), r.card_number, CARD_REPLACE,
-				       req->session.username, &c, code, revoked, &nrevoked);
+				       req->session.username, ret, ret_code, revoked, &nrevoked);
 	if (res < 0 || db_commit(db) < 0) {
 		db_rollback(db);
-		if (res == -EALREADY)
-			resp_error(req, 409, "already_decided", "this request was already decided");
-		else
-			resp_error(req, 500, "internal_error", "the new version could not be stored");
-		if (res == 0)
-			card_free(&c);
-		return;
+		if (res == 0) {
+			card_free(ret);
+			sodium_memzero(ret_code, REPRINT_CODE_CHARS);
+		}
+		return res < 0 ? res : -EIO;
 	}
 	for (size_t i = 0; i < nrevoked; i++)
 		status_list_set(req->app->status, revoked[i]);
-	respond_new_card(req, &c, code);
+	return 0;
+}
+
+void api_reprint_approve(struct request *req)
+{
+	int64_t id;
+	struct card c;
+	char code[REPRINT_CODE_CHARS];
+	if (request_id(req, &id) < 0)
+		return;
+	int res = reprint_approve(req, id, &c, code);
+	if (res == -ENOENT)
+		resp_error(req, 404, "not_found", "no such request");
+	else if (res == -EALREADY)
+		resp_error(req, 409, "already_decided", "this request was already decided");
+	else if (res < 0)
+		resp_error(req, 500, "internal_error", "the new version could not be stored");
+	else
+		respond_new_card(req, &c, code);
 }
 
 void api_reprint_reject(struct request *req)

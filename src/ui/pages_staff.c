@@ -205,42 +205,19 @@ void ui_request_approve(struct request *req)
 	int64_t id = request_of_path(req);
 	if (!id)
 		return;
-	struct db *db = db_thread();
-	struct reprint_request r;
-	int res = db ? reprint_request_get(db, id, &r) : -EIO;
-	if (res == -ENOENT) {
-		error_page(req, 404);
-		return;
-	}
-	if (res < 0 || db_begin(db) < 0) {
-		error_page(req, 500);
-		return;
-	}
-	/* The decision and the new version commit together. */
 	struct card c;
 	char code[REPRINT_CODE_CHARS];
-	uint32_t revoked[255];
-	size_t nrevoked = 0;
-	res = reprint_request_decide(db, id, 1, req->session.username);
-	if (res == 0)
-		res = card_new_version(db, app_keys(req->app), r.card_number, CARD_REPLACE,
-				       req->session.username, &c, code, revoked, &nrevoked);
-	if (res < 0 || db_commit(db) < 0) {
-		db_rollback(db);
-		if (res == 0) {
-			card_free(&c);
-			sodium_memzero(code, sizeof code);
-		}
-		if (res == -EALREADY)
-			queue_page(req, 409, "already_decided", 1, id);
-		else
-			error_page(req, 500);
-		return;
+	int res = reprint_approve(req, id, &c, code);
+	if (res == -ENOENT) {
+		error_page(req, 404);
+	} else if (res == -EALREADY) {
+		queue_page(req, 409, "already_decided", 1, id);
+	} else if (res < 0) {
+		error_page(req, 500);
+	} else {
+		ui_card_issued_page(req, &c, code, 1);
+		card_free(&c);
 	}
-	for (size_t i = 0; i < nrevoked; i++)
-		status_list_set(req->app->status, revoked[i]);
-	ui_card_issued_page(req, &c, code, 1);
-	card_free(&c);
 }
 
 /* POST (urlencoded, CSRF checked by the server): answered with the queue. */
