@@ -78,4 +78,10 @@ const char *tpl_lang_name(const struct tpl_set *set, size_t i);   /* its `lang.n
 int tpl_has_lang(const struct tpl_set *set, const char *lang);   /* 1 if offered, else 0 */
 const char *tpl_default_lang(const struct tpl_set *set);   /* "en" if present, else the first */
 
+/* For keys C code looks up at run time (not through {{t:...}}, which the
+ * loader checks): 0 when prefix+code is in the catalogues, else -1 with
+ * "the catalogues have no key '...' (used by <user>)" in err. */
+int tpl_require_key(const struct tpl_set *set, const char *prefix, const char *code,
+		    const char *user, char *err, size_t errlen);
+
 #endif

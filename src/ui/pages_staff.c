@@ -320,12 +320,7 @@ void ui_audit_page(struct request *req)
 static int check_key(const struct tpl_set *set, const char *prefix, const char *code, char *err,
 		     size_t errlen)
 {
-	char key[128];
-	snprintf(key, sizeof key, "%s%s", prefix, code);
-	if (tpl_text(set, tpl_default_lang(set), key))
-		return 0;
-	snprintf(err, errlen, "the catalogues have no key '%s' (used by src/ui/pages_staff.c)", key);
-	return -1;
+	return tpl_require_key(set, prefix, code, "src/ui/pages_staff.c", err, errlen);
 }
 
 int ui_staff_check(const struct tpl_set *set, char *err, size_t errlen)

@@ -1317,3 +1317,16 @@ const char *tpl_default_lang(const struct tpl_set *set)
 {
 	return set ? set->langs[set->default_lang].code : NULL;
 }
+
+int tpl_require_key(const struct tpl_set *set, const char *prefix, const char *code,
+		    const char *user, char *err, size_t errlen)
+{
+	char key[128];
+	snprintf(key, sizeof key, "%s%s", prefix, code);
+	/* Every catalogue has the same keys (the loader insists), so the
+	 * default language stands for all of them. */
+	if (tpl_text(set, tpl_default_lang(set), key))
+		return 0;
+	snprintf(err, errlen, "the catalogues have no key '%s' (used by %s)", key, user);
+	return -1;
+}
