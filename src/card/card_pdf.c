@@ -959,6 +959,10 @@ static void fit_text(const struct runs *u, const struct face *f, const struct fi
 	ret->cut = 1;
 }
 
+/* Stroke width of synthetic bold, in ems: about what DejaVu Sans Bold's
+ * stems add to the regular ones. */
+#define BOLD_STROKE 0.045
+
 /* Draw a fitted text, left-aligned; top: its box's top (room for the
  * highest stacked accent), card millimetres. */
 static void draw_layout(struct render *r, HPDF_Font font, const struct face *f,
@@ -968,8 +972,20 @@ static void draw_layout(struct render *r, HPDF_Font font, const struct face *f,
 	char line[TEXT_MAX + 4];
 	if (l->n == 0)
 		return;
+	int bold = f == &r->fonts->bold;
+	HPDF_Page_GSave(r->page);
 	set_fill(r->page, rgb);
+	if (bold) {
+		/* Bold: regular glyphs, stroked in the fill colour. The layout
+		 * was measured with the real bold font's wider advances, so the
+		 * text stays inside its box. */
+		set_stroke(r->page, rgb);
+		HPDF_Page_SetLineWidth(r->page, (float)(l->size * BOLD_STROKE));
+		HPDF_Page_SetLineJoin(r->page, HPDF_ROUND_JOIN);
+	}
 	HPDF_Page_BeginText(r->page);
+	if (bold)
+		HPDF_Page_SetTextRenderingMode(r->page, HPDF_FILL_THEN_STROKE);
 	HPDF_Page_SetFontAndSize(r->page, font, (float)l->size);
 	HPDF_Page_SetHorizontalScalling(r->page, (float)l->hscale);
 	for (int i = 0; i < l->n; i++) {
@@ -985,7 +1001,10 @@ static void draw_layout(struct render *r, HPDF_Font font, const struct face *f,
 		HPDF_Page_TextOut(r->page, (float)px(r, x), (float)(py(r, 0) - base), line);
 	}
 	HPDF_Page_SetHorizontalScalling(r->page, 100.0f);
+	if (bold)
+		HPDF_Page_SetTextRenderingMode(r->page, HPDF_FILL);
 	HPDF_Page_EndText(r->page);
+	HPDF_Page_GRestore(r->page);
 }
 
 /* Measure and fit one field: 0 or -1 (text not printable). */
@@ -1023,9 +1042,9 @@ static int field(struct render *r, int bold, const char *s, const char *what,
 	if (r->collect) {
 		for (int i = 0; i < l.n; i++)
 			for (size_t k = l.lines[i].first; k < l.lines[i].end; k++)
-				bit_set(r->used[bold], r->u.cp[k]);
+				bit_set(r->used[0], r->u.cp[k]);
 		if (l.cut)
-			bit_set(r->used[bold], ELLIPSIS);
+			bit_set(r->used[0], ELLIPSIS);
 		return 0;
 	}
 	draw_layout(r, r->font[bold], bold ? &r->fonts->bold : &r->fonts->reg, &r->u, &l, x, top,
@@ -1378,18 +1397,18 @@ static int pdf_body(struct render *r, const struct card_text *t, const struct ca
 	r->stage = "loading the fonts";
 	HPDF_SetCompressionMode(r->pdf, HPDF_COMP_ALL);
 	HPDF_UseUTFEncodings(r->pdf);
+	/* One embedded font: bold text is the regular glyphs filled and
+	 * stroked (draw_layout). libharu's set-up of each font walks all
+	 * 65,536 code points, so a second font costs a quarter of the PDF. */
 	r->font[0] = font_from_memory(r->pdf, r->sub[0], r->sub_len[0], &r->rd[0], "CCARDA");
-	r->font[1] = font_from_memory(r->pdf, r->sub[1], r->sub_len[1], &r->rd[1], "CCARDB");
-	if (!r->font[0] || !r->font[1]) {
+	r->font[1] = r->font[0];
+	if (!r->font[0]) {
 		set_err(err, errlen, "card font rejected by libharu (error 0x%04X)",
 			(unsigned)HPDF_GetError(r->pdf));
 		return -1;
 	}
-	for (int i = 0; i < 2; i++) {
-		const struct face *f = i ? &r->fonts->bold : &r->fonts->reg;
-		trim_cid_map(r->font[i], f, r->used[i], r->cid_map);
-		fix_to_unicode(r->pdf, r->font[i], f, r->used[i]);
-	}
+	trim_cid_map(r->font[0], &r->fonts->reg, r->used[0], r->cid_map);
+	fix_to_unicode(r->pdf, r->font[0], &r->fonts->reg, r->used[0]);
 	HPDF_Date date = {
 		.year = tm->tm_year + 1900, .month = tm->tm_mon + 1, .day = tm->tm_mday,
 		.hour = tm->tm_hour, .minutes = tm->tm_min, .seconds = tm->tm_sec,
@@ -1482,10 +1501,9 @@ int card_pdf_render(const struct card_fonts *fonts, const struct card_text *t,
 	r->collect = 1;
 	if (draw_all(r, t, photo, qr, fmt, err, errlen) < 0)
 		goto done;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 1; i++) {
 		bit_set(r->used[i], ' ');
-		if (subset_font(i ? &fonts->bold : &fonts->reg, r->used[i], &r->sub[i],
-				&r->sub_len[i]) < 0) {
+		if (subset_font(&fonts->reg, r->used[i], &r->sub[i], &r->sub_len[i]) < 0) {
 			set_err(err, errlen, "out of memory");
 			goto done;
 		}
