@@ -47,6 +47,7 @@ static const char usage[] =
 	"                      emergency erasure: every cardholder's data, the data key\n"
 	"  backup FILE         an encrypted, consistent copy, also while serving\n"
 	"  restore FILE        put a backup back (server stopped)\n"
+	"  routes              list every METHOD and path the server answers\n"
 	"\n"
 	"--data DIR: the data folder (default ./var, or $CIVICARD_DATA).\n";
 
@@ -720,6 +721,12 @@ int main(int argc, char **argv)
 		return cmd_check(&cfg, argc - 2, argv + 2);
 	if (strcmp(cmd, "keys") == 0)
 		return cmd_keys(&cfg, argc - 2, argv + 2);
+	if (strcmp(cmd, "routes") == 0) {
+		/* The route table, for docs/openapi.yaml's test and for operators. */
+		for (size_t i = 0; i < route_count; i++)
+			printf("%s %s\n", routes[i].method, routes[i].pattern);
+		return 0;
+	}
 	if (strcmp(cmd, "purge") == 0)
 		return cmd_purge(&cfg, argc - 2, argv + 2);
 	if (strcmp(cmd, "backup") == 0)
