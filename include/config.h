@@ -13,6 +13,7 @@ struct config {
 	const char *templates_dir;   /* NULL = found next to the binary */
 	const char *tls_cert;        /* PEM files; both or neither */
 	const char *tls_key;
+	const char *trusted_proxy;   /* its X-Forwarded-For names the client */
 	unsigned threads;            /* HTTP polling threads */
 	unsigned workers;            /* threads for slow work (Argon2id, PDFs) */
 	unsigned connection_timeout; /* seconds of inactivity */

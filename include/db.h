@@ -48,6 +48,7 @@ enum stmt {
 	STMT_PURGE_ALL,
 	STMT_PURGE_EXPIRED,
 	STMT_AUDIT_PAGE,
+	STMT_SESSION_DELETE_ALL,
 	STMT__COUNT
 };
 extern const char *const db_sql[STMT__COUNT];

@@ -36,8 +36,9 @@ void card_send_photo(struct request *req, const struct card *c);
 /* 201 with a card just stored and its one-time reprint code (wiped
  * afterwards); frees c. */
 void respond_new_card(struct request *req, struct card *c, char code[15]);
-/* One audit entry by the logged-in user about a card number. */
-void audit_card(struct request *req, const char *action, const char *number, const char *detail);
+/* One audit entry by the logged-in user about a card number. 0, or -1
+ * (logged): then show no personal data. */
+int audit_card(struct request *req, const char *action, const char *number, const char *detail);
 
 /* Verification and revocation: src/http/api_verify.c */
 void api_verify(struct request *req);

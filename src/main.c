@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -36,6 +37,7 @@ static const char usage[] =
 	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
 	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
 	"        [--evidence-types CODE,CODE,...] [--timezone ZONE] [--retention-days N]\n"
+	"        [--trusted-proxy ADDR]\n"
 	"                      run the service (default 127.0.0.1:8080)\n"
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
@@ -278,6 +280,12 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 			cfg->templates_dir = v;
 		} else if (strcmp(a, "--fonts") == 0) {
 			cfg->fonts_dir = v;
+		} else if (strcmp(a, "--trusted-proxy") == 0) {
+			struct in6_addr a6;
+			struct in_addr a4;
+			if (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1)
+				return usage_error("--trusted-proxy takes the proxy's IP address");
+			cfg->trusted_proxy = v;
 		} else if (strcmp(a, "--retention-days") == 0) {
 			if (parse_days(v, &cfg->retention_days) < 0)
 				return usage_error("--retention-days takes a number of days");
@@ -610,7 +618,13 @@ static int cmd_restore(struct config *cfg, int argc, char **argv)
 		return fail("%s", err);
 	if (data_open(cfg->data_dir, &db) != 0)   /* migrates an older backup */
 		return 1;
-	int r = audit_append(db, "cli", "restore", "", "");
+	/* Sessions in the backup may have been ended since: end them all. */
+	sqlite3_stmt *st = db_stmt(db, STMT_SESSION_DELETE_ALL);
+	int r = st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (st)
+		sqlite3_reset(st);
+	if (r == 0)
+		r = audit_append(db, "cli", "restore", "", "");
 	db_close(db);
 	if (r < 0)
 		return fail("%s", "restored, but the audit entry could not be written");

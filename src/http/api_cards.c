@@ -64,11 +64,14 @@ int card_input_from_form(const struct form *f, struct card_input *ret, const cha
 	return 0;
 }
 
-void audit_card(struct request *req, const char *action, const char *number, const char *detail)
+int audit_card(struct request *req, const char *action, const char *number, const char *detail)
 {
 	struct db *db = db_thread();
-	if (!db || audit_append(db, req->session.username, action, number, detail) < 0)
+	if (!db || audit_append(db, req->session.username, action, number, detail) < 0) {
 		log_error("audit %s failed", action);
+		return -1;
+	}
+	return 0;
 }
 
 /* The card of the {card_number} path parameter, with 400/404 answered. */
@@ -156,8 +159,11 @@ void api_card_get(struct request *req)
 	struct card c;
 	if (card_of_path(req, &c) < 0)
 		return;
-	audit_card(req, "card.view", c.number, "");
-	resp_json(req, 200, card_json(&c, app_keys(req->app), req->app->public_url));
+	/* No audit entry, no personal data. */
+	if (audit_card(req, "card.view", c.number, "") < 0)
+		resp_error(req, 503, "unavailable", "the view could not be recorded; try again");
+	else
+		resp_json(req, 200, card_json(&c, app_keys(req->app), req->app->public_url));
 	card_free(&c);
 }
 
@@ -207,9 +213,10 @@ void api_card_photo(struct request *req)
 	struct card c;
 	if (card_of_path(req, &c) < 0)
 		return;
-	card_send_photo(req, &c);
-	if (req->resp.status == 200)
-		audit_card(req, "card.photo", c.number, "");
+	if (audit_card(req, "card.photo", c.number, "") < 0)
+		resp_error(req, 503, "unavailable", "the view could not be recorded; try again");
+	else
+		card_send_photo(req, &c);
 	card_free(&c);
 }
 

@@ -31,23 +31,33 @@ enum reprint_outcome reprint_submit(struct request *req, const char *card_number
 	if (!code_typed || reprint_code_parse(code_typed, code) < 0)
 		return REPRINT_BAD_CODE;
 
-	/* Every attempt counts, not only failures: a request is rare. */
 	int64_t now = (int64_t)time(NULL);
 	snprintf(akey, sizeof akey, "addr:%s", req->client_addr);
 	snprintf(ckey, sizeof ckey, "card:%s", number);
-	int wait_a = throttle_wait(req->app->throttle_reprint_addr, akey, now);
-	int wait_c = throttle_wait(req->app->throttle_reprint_card, ckey, now);
-	if (wait_a || wait_c) {
-		*ret_retry_after = wait_a > wait_c ? wait_a : wait_c;
+	/* Every attempt counts against the client address. Against the card
+	 * only wrong ones do, and the right facts always pass: otherwise
+	 * anyone who has seen a card number could stop its holder from
+	 * reporting it lost. Guessing is hopeless anyway (a 60-bit code). */
+	int wait = throttle_wait(req->app->throttle_reprint_addr, akey, now);
+	if (wait) {
+		*ret_retry_after = wait;
 		out = REPRINT_THROTTLED;
 		goto done;
 	}
 	throttle_fail(req->app->throttle_reprint_addr, akey, now);
-	throttle_fail(req->app->throttle_reprint_card, ckey, now);
 
 	int ok = db ? reprint_check(db, app_keys(req->app), number, dob, code) : -1;
-	if (ok <= 0) {
-		out = ok == 0 ? REPRINT_NOT_VERIFIED : REPRINT_ERROR;
+	if (ok < 0)
+		goto done;
+	if (ok == 0) {
+		wait = throttle_wait(req->app->throttle_reprint_card, ckey, now);
+		if (wait) {
+			*ret_retry_after = wait;
+			out = REPRINT_THROTTLED;
+		} else {
+			throttle_fail(req->app->throttle_reprint_card, ckey, now);
+			out = REPRINT_NOT_VERIFIED;
+		}
 		goto done;
 	}
 	uint32_t index;

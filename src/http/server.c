@@ -122,6 +122,39 @@ static void client_address(struct request *req)
 	}
 }
 
+/* Behind a proxy named with --trusted-proxy, the client is the last
+ * address that proxy added to X-Forwarded-For (earlier ones are whatever
+ * the client claimed). Throttling and the /metrics loopback rule then see
+ * the real client, not the proxy. */
+static void forwarded_client(struct request *req)
+{
+	const char *proxy = req->app->cfg.trusted_proxy;
+	if (!proxy || strcmp(req->client_addr, proxy) != 0)
+		return;
+	const char *xff = req_header(req, "X-Forwarded-For");
+	if (!xff)
+		return;
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	char addr[64];
+	size_t n = strcspn(last, " ");
+	if (n == 0 || n >= sizeof addr)
+		return;
+	memcpy(addr, last, n);
+	addr[n] = '\0';
+	struct in6_addr a6;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		req->client_loopback = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, addr, &a6) == 1)
+		req->client_loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+	else
+		return;
+	snprintf(req->client_addr, sizeof req->client_addr, "%s", addr);
+}
+
 static int wants_html(struct request *req)
 {
 	if (strncmp(req->path, "/api/", 5) == 0)
@@ -315,8 +348,11 @@ static void run_handler(void *arg)
 		MHD_resume_connection(req->conn);
 }
 
-/* The whole body is here: parse forms, check CSRF, run the handler. */
-static void dispatch(struct request *req)
+/* The whole body is here: parse forms, check CSRF, run the handler.
+ * Returns 1 when the handler went to a worker (connection suspended): the
+ * caller must then not touch req until libmicrohttpd calls again after
+ * the resume, which orders the worker's writes before that call. */
+static int dispatch(struct request *req)
 {
 	const struct route *r = req->route;
 	if (r->flags & ROUTE_FORM) {
@@ -327,7 +363,7 @@ static void dispatch(struct request *req)
 		if (parsed < 0) {
 			fail(req, 400, "bad_request", "the form could not be read");
 			req->state = ST_READY;
-			return;
+			return 0;
 		}
 		if (!csrf_ok(req)) {
 			if (r->flags & ROUTE_PRELOGIN) {
@@ -339,12 +375,12 @@ static void dispatch(struct request *req)
 			} else
 				fail(req, 403, "csrf_failed", "the form expired; reload the page and try again");
 			req->state = ST_READY;
-			return;
+			return 0;
 		}
 	}
 	if (!(r->flags & ROUTE_SLOW)) {
 		run_handler(req);
-		return;
+		return 0;
 	}
 	req->state = ST_QUEUED;
 	MHD_suspend_connection(req->conn);
@@ -354,6 +390,7 @@ static void dispatch(struct request *req)
 		req->state = ST_READY;
 		MHD_resume_connection(req->conn);
 	}
+	return 1;
 }
 
 static void add_security_headers(struct MHD_Response *mr, const struct request *req)
@@ -446,12 +483,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->path = strdup(url);
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
-		req->tls = ci && ci->protocol != 0 && app->cfg.tls_cert;
+		/* Behind the city's TLS terminator the socket is plain, but the
+		 * public address is https: cookies must still be Secure. */
+		req->tls = (ci && ci->protocol != 0 && app->cfg.tls_cert) ||
+			   strncmp(app->public_url, "https://", 8) == 0;
 		*con_cls = req;
 		atomic_fetch_add(&app->inflight, 1);
 		if (!req->path)
 			return MHD_NO;
 		client_address(req);
+		forwarded_client(req);
 		req->state = ST_BODY;   /* begin() may make it ST_DISCARD */
 		if (begin(req, method))
 			return send_response(req);
@@ -490,10 +531,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 
-	dispatch(req);
-	if (req->state == ST_READY)
-		return send_response(req);
-	return MHD_YES;
+	if (dispatch(req))
+		return MHD_YES;         /* answered after the worker resumes us */
+	return send_response(req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -87,4 +87,6 @@ const char *const db_sql[STMT__COUNT] = {
 	[STMT_AUDIT_PAGE] =
 		"SELECT id, at, actor, action, subject, detail FROM audit_log"
 		" WHERE id < ? ORDER BY id DESC LIMIT ?",
+	[STMT_SESSION_DELETE_ALL] =
+		"DELETE FROM sessions",
 };

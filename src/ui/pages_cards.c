@@ -640,7 +640,10 @@ void ui_card_photo(struct request *req)
 	struct card c;
 	if (card_of_path(req, &c, 0) < 0)
 		return;
-	card_send_photo(req, &c);
+	if (audit_card(req, "card.photo", c.number, "") < 0)
+		error_page(req, 503);
+	else
+		card_send_photo(req, &c);
 	card_free(&c);
 }
 

@@ -379,6 +379,23 @@ def tampered_audit_log_detected(data):
     check(r.returncode == 1 and "entry 2" in r.stderr, f"tampered chain: {r.returncode} {r.stderr}")
 
 
+def behind_a_trusted_proxy(_):
+    """With --trusted-proxy, the client is the address the proxy forwarded:
+    loopback no longer opens /metrics, and an https public URL makes the
+    cookies Secure."""
+    p = Server(args=("--trusted-proxy", "127.0.0.1", "--public-url", "https://id.example.org"))
+    try:
+        status, _, _ = p.json("GET", "/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+        check(status == 401, f"/metrics for a forwarded outside client: {status}")
+        status, _, _ = p.json("GET", "/metrics", headers={"X-Forwarded-For": "8.8.8.8, 127.0.0.1"})
+        check(status == 200, f"the proxy's own last hop is loopback: {status}")
+        _, h, _ = p.request("GET", "/login")
+        check("Secure" in h.get("Set-Cookie", ""), "Secure cookie behind an https terminator")
+    finally:
+        check(p.stop() == 0, "clean stop")
+        shutil.rmtree(p.data, ignore_errors=True)
+
+
 def stop_then_check(s):
     code = s.stop()
     check(code == 0, f"exit status {code}:\n{''.join(s.stderr)[-3000:]}")
@@ -393,6 +410,7 @@ def sigterm_run(_):
 
 if __name__ == "__main__":
     sys.exit(harness.run_tests(os.path.abspath(sys.argv[1]), [
+        ("behind_a_trusted_proxy", behind_a_trusted_proxy),
         ("clean_exit_on_sigterm_then_check", stop_then_check),
         ("sigterm_finishes_in_flight", sigterm_run),
     ]))

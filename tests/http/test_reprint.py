@@ -92,8 +92,11 @@ def attempts_are_rate_limited(s):
     c = new_card(s, "Reprintdxyz")
     codes = [ask(s, c, dob="1900-01-01")[0] for _ in range(6)]
     check(codes[:5] == [422] * 5 and codes[5] == 429, f"per card: {codes}")
-    status, h, _ = ask(s, c)
-    check(status == 429 and int(h["Retry-After"]) > 0, "even the right facts wait")
+    status, h, _ = ask(s, c, dob="1900-01-01")
+    check(status == 429 and int(h["Retry-After"]) > 0, "wrong facts keep waiting")
+    # Someone who has only seen the card number cannot lock its holder out.
+    status, _, r = ask(s, c, lost=True)
+    check(status == 202 and r["report_lost"] is True, f"the holder still reports it lost: {status} {r}")
 
 
 if __name__ == "__main__":
