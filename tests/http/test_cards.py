@@ -382,7 +382,8 @@ def evidence_types_configurable(_):
             bad = issue(s2, "Ana", "Evidencexyz", extra=[("evidence", "national_id")])
             check(bad[0] == 400 and bad[2]["field"] == "evidence", f"unlisted code: {bad[0]} {bad[2]}")
         finally:
-            check(s2.stop() == 0, "clean stop")
+            code = s2.stop()
+            check(code == 0, f"clean stop: exit {code}\n" + "".join(s2.stderr)[-3000:])
             shutil.rmtree(s2.data, ignore_errors=True)
     finally:
         shutil.rmtree(d, ignore_errors=True)

@@ -63,7 +63,7 @@ def backup_while_serving_restores(s):
         r = subprocess.run([harness.BINARY, "restore", f, "--data", other], capture_output=True, text=True)
         check(r.returncode == 1 and "stop it first" in r.stderr, "no restore under a running server")
     finally:
-        check(s2.stop() == 0, "clean stop")
+        check(s2.stop() == 0, "clean stop:\n" + "".join(s2.stderr)[-3000:])
     # Without the right key a backup is useless.
     third = os.path.join(work, "third")
     os.mkdir(third, 0o700)

@@ -392,7 +392,7 @@ def behind_a_trusted_proxy(_):
         _, h, _ = p.request("GET", "/login")
         check("Secure" in h.get("Set-Cookie", ""), "Secure cookie behind an https terminator")
     finally:
-        check(p.stop() == 0, "clean stop")
+        check(p.stop() == 0, "clean stop:\n" + "".join(p.stderr)[-3000:])
         shutil.rmtree(p.data, ignore_errors=True)
 
 
