@@ -5,26 +5,20 @@ multipart posts, and the HTML read back.
 
 usage: test_pages.py path/to/civicard path/to/make-photo"""
 
-import atexit
-import html
 import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
-import uuid
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
+import cardlib
 import harness
+from cardlib import multipart, photo
 from harness import check, test
+from pagelib import PAGES, Browser, catalogue, check_csp, csrf_of, esc
 
-MAKE_PHOTO = None
-WORK = tempfile.mkdtemp(prefix="civicard-pages-")
-atexit.register(shutil.rmtree, WORK, ignore_errors=True)
-CATALOGUES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates", "i18n")
 CLERK = ("clerk-pages", "clerk pages password")        # invented
 AUDITOR = ("auditor-pages", "auditor pages password")  # invented
 # An invented resident. The family name is unusual so that a search finds
@@ -35,103 +29,6 @@ FIELDS = ("given_names", "family_name", "date_of_birth", "photo", "address", "ge
           "language", "evidence")
 NEVER = ("nationality", "immigration", "citizenship", "document_number", "passport_number",
          "ssn", "social_security")
-
-# Every HTML page any test received: the last test checks them against
-# the CSP (no inline script, no style attribute, no event handler).
-PAGES = []
-
-
-def esc(s):
-    """HTML-escaped the way the templates write values."""
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-
-
-def catalogue(lang):
-    out = {}
-    with open(os.path.join(CATALOGUES, lang + ".txt"), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, _, v = line.partition("=")
-                out[k.strip()] = v.strip().replace("\\n", "\n")
-    return out
-
-
-def photo(name="face.jpg", w=600, h=750):
-    path = os.path.join(WORK, name)
-    subprocess.run([MAKE_PHOTO, path, str(w), str(h)], check=True)
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def multipart(fields, files):
-    """fields: list of (name, str); files: list of (name, filename, bytes, type)."""
-    b = "----civicard" + uuid.uuid4().hex
-    out = []
-    for k, v in fields:
-        out.append(f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v.encode() + b"\r\n")
-    for k, fn, data, ct in files:
-        out.append(f'--{b}\r\nContent-Disposition: form-data; name="{k}"; filename="{fn}"\r\n'
-                   f"Content-Type: {ct}\r\n\r\n".encode() + data + b"\r\n")
-    out.append(f"--{b}--\r\n".encode())
-    return b"".join(out), f"multipart/form-data; boundary={b}"
-
-
-class Browser:
-    """A cookie jar and the headers a browser sends."""
-
-    def __init__(self, s, lang="en"):
-        self.s = s
-        self.jar = {}
-        self.lang = lang
-
-    def request(self, method, path, body=None, headers=None):
-        h = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-             "Accept-Language": self.lang}
-        if self.jar:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
-        h.update(headers or {})
-        status, hdrs, data = self.s.request(method, path, body, h)
-        for c in hdrs.get_all("Set-Cookie") or []:
-            name, _, rest = c.partition("=")
-            value = rest.split(";")[0]
-            if value and "Max-Age=0" not in c:
-                self.jar[name] = value
-            else:
-                self.jar.pop(name, None)
-        text = data
-        if hdrs.get("Content-Type", "").startswith("text/html"):
-            text = data.decode("utf-8")
-            PAGES.append((f"{method} {path} ({self.lang})", text))
-        return status, hdrs, text
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post_form(self, path, fields):
-        return self.request("POST", path, urlencode(fields),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
-
-    def post_multipart(self, path, fields, files):
-        body, ct = multipart(fields, files)
-        return self.request("POST", path, body, {"Content-Type": ct})
-
-    def login(self, username, password):
-        status, _, page = self.get("/login")
-        check(status == 200, f"login page: {status}")
-        status, h, _ = self.post_form("/login", [("username", username), ("password", password),
-                                                 ("csrf", csrf_of(page))])
-        check(status == 303 and h["Location"] == "/dashboard", f"log-in {username}: {status}")
-        check("civicard_session" in self.jar, "a session cookie")
-        return self
-
-
-def csrf_of(page):
-    m = re.search(r'name="csrf" value="([^"]+)"', page)
-    check(m, "the page carries a CSRF token")
-    return html.unescape(m.group(1))
-
 
 class Form(HTMLParser):
     """The name of every form control of a page, and the attributes of
@@ -726,49 +623,12 @@ def card_actions_on_unknown_cards(s):
               f"{a} an unknown card: the search page, the number marked")
 
 
-class CspCheck(HTMLParser):
-    """Inline script bodies, style attributes and event-handler attributes."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.problems = []
-        self.in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        names = [k for k, _ in attrs]
-        if "style" in names:
-            self.problems.append(f"style= on <{tag}>")
-        self.problems += [f"{k}= on <{tag}>" for k in names if k.startswith("on")]
-        if tag == "style":
-            self.problems.append("a <style> element")
-        if tag == "script":
-            src = dict(attrs).get("src") or ""
-            if not src.startswith("/static/"):
-                self.problems.append(f"<script> without a /static/ src: {attrs}")
-            self.in_script = True
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self.in_script = False
-
-    def handle_data(self, data):
-        if self.in_script and data.strip():
-            self.problems.append(f"an inline script body: {data.strip()[:60]!r}")
-
-
 @test
 def every_page_obeys_the_csp(s):
     check(len(PAGES) >= 30, f"the tests above fetched pages: {len(PAGES)}")
     seen = set()
     for where, page in PAGES:
-        p = CspCheck()
-        p.feed(page)
-        p.close()
-        check(not p.problems, f"{where}: {p.problems}")
-        # The parser aside, plain text checks as the CSP reads them.
-        check(not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), f"{where}: inline <script>")
-        check(not re.search(r"<script[^>]*>[^<]+</script>", page), f"{where}: a script body")
-        check(not re.search(r"\sstyle\s*=", page), f"{where}: a style= attribute")
+        check_csp(where, page)
         seen.add(where.split(" ")[1].split("?")[0])
     for p in ("/cards/new", "/cards/search", "/login", "/dashboard"):
         check(p in seen, f"{p} was among the pages checked")
@@ -787,5 +647,9 @@ def no_name_in_the_log(s):
 
 
 if __name__ == "__main__":
-    MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    sys.exit(harness.run_tests(os.path.abspath(sys.argv[1])))
+    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
+    try:
+        code = harness.run_tests(os.path.abspath(sys.argv[1]))
+    finally:
+        shutil.rmtree(cardlib.WORK, ignore_errors=True)
+    sys.exit(code)

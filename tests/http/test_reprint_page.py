@@ -7,91 +7,31 @@ number and the one-time reprint code a resident has on the receipt.
 
 usage: test_reprint_page.py path/to/civicard path/to/make-photo"""
 
-import html
 import os
 import re
 import shutil
 import sys
 from html.parser import HTMLParser
-from urllib.parse import urlencode
 
 import cardlib
 import harness
+import pagelib
 from cardlib import issue, token
 from harness import check, test
+from pagelib import PAGES, catalogue, check_csp, csrf_of, esc
 
-CATALOGUES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates", "i18n")
 DOB = "1979-11-05"
 # Everything the form may send; nothing else is collected.
 FIELDS = {"csrf", "card_number", "date_of_birth", "reprint_code", "report_lost"}
 NEVER = ("name", "email", "phone", "address", "note", "comment", "message", "nationality",
          "immigration", "reason")
 
-# Every HTML page any test received: checked against the CSP at the end.
-PAGES = []
 # Every reprint code used: none may appear in any page or the log.
 CODES = []
 
 
-def esc(s):
-    """HTML-escaped the way the templates write values."""
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-
-
-def catalogue(lang):
-    out = {}
-    with open(os.path.join(CATALOGUES, lang + ".txt"), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, _, v = line.partition("=")
-                out[k.strip()] = v.strip().replace("\\n", "\n")
-    return out
-
-
-class Browser:
-    """A cookie jar that sends a cookie only under its Path, and the
-    headers a browser sends."""
-
-    def __init__(self, s, lang="en"):
-        self.s = s
-        self.jar = {}            # name -> (value, path)
-        self.lang = lang
-
-    def cookies_for(self, path):
-        path = path.split("?")[0]
-        return {k: v for k, (v, p) in self.jar.items()
-                if p == "/" or path == p or path.startswith(p.rstrip("/") + "/")}
-
-    def request(self, method, path, body=None, headers=None):
-        h = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-             "Accept-Language": self.lang}
-        sent = self.cookies_for(path)
-        if sent:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in sent.items())
-        h.update(headers or {})
-        status, hdrs, data = self.s.request(method, path, body, h)
-        for c in hdrs.get_all("Set-Cookie") or []:
-            name, _, rest = c.partition("=")
-            value = rest.split(";")[0]
-            m = re.search(r";\s*Path=([^;]+)", c)
-            if value and "Max-Age=0" not in c:
-                self.jar[name] = (value, m.group(1) if m else "/")
-            else:
-                self.jar.pop(name, None)
-        text = data
-        if hdrs.get("Content-Type", "").startswith("text/html"):
-            text = data.decode("utf-8")
-            PAGES.append((f"{method} {path} ({self.lang})", text))
-        return status, hdrs, text
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post_form(self, path, fields):
-        return self.request("POST", path, urlencode(fields),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
+class Browser(pagelib.Browser):
+    """A browser that also fills in the residents' form."""
 
     def reprint(self, number, dob, code, lost, csrf=True, extra=()):
         """Fill in and send the form as a resident does; lost: "yes", "no"
@@ -102,12 +42,6 @@ class Browser:
         if lost is not None:
             fields.append(("report_lost", lost))
         return self.post_form("/reprint", fields + list(extra))
-
-
-def csrf_of(page):
-    m = re.search(r'name="csrf" value="([^"]+)"', page)
-    check(m, "the page carries a CSRF token")
-    return html.unescape(m.group(1))
 
 
 class Form(HTMLParser):
@@ -415,13 +349,7 @@ def attempts_are_rate_limited(s):
 def every_page_obeys_the_csp(s):
     check(len(PAGES) >= 20, f"the tests above fetched pages: {len(PAGES)}")
     for where, page in PAGES:
-        p = CspCheck()
-        p.feed(page)
-        p.close()
-        check(not p.problems, f"{where}: {p.problems}")
-        check(not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), f"{where}: inline <script>")
-        check(not re.search(r"<script[^>]*>[^<]+</script>", page), f"{where}: a script body")
-        check(not re.search(r"\sstyle\s*=", page), f"{where}: a style= attribute")
+        check_csp(where, page)
         check("<script" not in page, f"{where}: the page needs no script at all")
         check(page.startswith("<!DOCTYPE html>\n"), f"{where}: nothing before the doctype")
         check("{{" not in page and "}}" not in page, f"{where}: template text leaked")
@@ -438,36 +366,6 @@ def no_code_in_the_log(s):
         for form in (code, code.replace("-", ""), code.lower().replace("-", " ")):
             check(form not in log, "a reprint code reached the log")
     check(DOB not in log and "1979-11-06" not in log, "no date of birth in the log")
-
-
-class CspCheck(HTMLParser):
-    """Inline script bodies, style attributes and event-handler attributes."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.problems = []
-        self.in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        names = [k for k, _ in attrs]
-        if "style" in names:
-            self.problems.append(f"style= on <{tag}>")
-        self.problems += [f"{k}= on <{tag}>" for k in names if k.startswith("on")]
-        if tag == "style":
-            self.problems.append("a <style> element")
-        if tag == "script":
-            src = dict(attrs).get("src") or ""
-            if not src.startswith("/static/"):
-                self.problems.append(f"<script> without a /static/ src: {attrs}")
-            self.in_script = True
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self.in_script = False
-
-    def handle_data(self, data):
-        if self.in_script and data.strip():
-            self.problems.append(f"an inline script body: {data.strip()[:60]!r}")
 
 
 if __name__ == "__main__":

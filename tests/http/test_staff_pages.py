@@ -6,99 +6,25 @@ and the HTML read back.
 
 usage: test_staff_pages.py path/to/civicard path/to/make-photo"""
 
-import html
 import os
 import re
 import sqlite3
 import sys
-from html.parser import HTMLParser
-from urllib.parse import urlencode
 
 import cardlib
 import harness
 from harness import check, test
+from pagelib import PAGES, Browser, catalogue, check_csp, csrf_of, esc
 
-CATALOGUES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "templates", "i18n")
 CLERK = ("clerk-staff", "clerk staff password")        # invented
 AUDITOR = ("auditor-staff", "auditor staff password")  # invented
 DOB = "1990-02-14"
-
-# Every HTML page any test received, for the CSP check at the end.
-PAGES = []
-
-
-def esc(s):
-    """HTML-escaped the way the templates write values."""
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-
-
-def catalogue(lang):
-    out = {}
-    with open(os.path.join(CATALOGUES, lang + ".txt"), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, _, v = line.partition("=")
-                out[k.strip()] = v.strip().replace("\\n", "\n")
-    return out
-
 
 EN = None
 
 
 def en(key):
     return esc(EN[key])
-
-
-class Browser:
-    """A cookie jar and the headers a browser sends."""
-
-    def __init__(self, s, lang="en"):
-        self.s = s
-        self.jar = {}
-        self.lang = lang
-
-    def request(self, method, path, body=None, headers=None):
-        h = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-             "Accept-Language": self.lang}
-        if self.jar:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
-        h.update(headers or {})
-        status, hdrs, data = self.s.request(method, path, body, h)
-        for c in hdrs.get_all("Set-Cookie") or []:
-            name, _, rest = c.partition("=")
-            value = rest.split(";")[0]
-            if value and "Max-Age=0" not in c:
-                self.jar[name] = value
-            else:
-                self.jar.pop(name, None)
-        text = data
-        if hdrs.get("Content-Type", "").startswith("text/html"):
-            text = data.decode("utf-8")
-            PAGES.append((f"{method} {path} ({self.lang})", text))
-        return status, hdrs, text
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post_form(self, path, fields):
-        return self.request("POST", path, urlencode(fields),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
-
-    def login(self, username, password):
-        status, _, page = self.get("/login")
-        check(status == 200, f"login page: {status}")
-        status, h, _ = self.post_form("/login", [("username", username), ("password", password),
-                                                 ("csrf", csrf_of(page))])
-        check(status == 303 and h["Location"] == "/dashboard", f"log-in {username}: {status}")
-        return self
-
-
-def csrf_of(page):
-    m = re.search(r'name="csrf" value="([^"]+)"', page)
-    check(m, "the page carries a CSRF token")
-    return html.unescape(m.group(1))
 
 
 _users = set()
@@ -385,45 +311,11 @@ def pages_in_french(s):
     check(esc(fr["dashboard.audit_intro"]) in page, "the dashboard in French")
 
 
-class CspCheck(HTMLParser):
-    """Inline script bodies, style attributes and event-handler attributes."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.problems = []
-        self.in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        names = [k for k, _ in attrs]
-        if "style" in names:
-            self.problems.append(f"style= on <{tag}>")
-        self.problems += [f"{k}= on <{tag}>" for k in names if k.startswith("on")]
-        if tag == "style":
-            self.problems.append("a <style> element")
-        if tag == "script":
-            if not (dict(attrs).get("src") or "").startswith("/static/"):
-                self.problems.append(f"<script> without a /static/ src: {attrs}")
-            self.in_script = True
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self.in_script = False
-
-    def handle_data(self, data):
-        if self.in_script and data.strip():
-            self.problems.append(f"an inline script body: {data.strip()[:60]!r}")
-
-
 @test
 def every_page_obeys_the_csp(s):
     seen = set()
     for where, page in PAGES:
-        p = CspCheck()
-        p.feed(page)
-        p.close()
-        check(not p.problems, f"{where}: {p.problems}")
-        check(not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), f"{where}: inline <script>")
-        check(not re.search(r"\sstyle\s*=", page), f"{where}: a style= attribute")
+        check_csp(where, page)
         seen.add(where.split(" ")[1].split("?")[0])
     for p in ("/requests", "/audit", "/dashboard"):
         check(p in seen, f"{p} was among the pages checked")
