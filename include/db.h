@@ -77,6 +77,15 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* For functions that may run inside a caller's transaction: join it, or
+ * BEGIN IMMEDIATE one. 1 began (this function ends it), 0 joined, -1
+ * failed. db_finish commits what db_join began (0 when it joined; -1
+ * after a failed commit, rolled back); db_abandon rolls back what it
+ * began and leaves a joined transaction to its owner. */
+int db_join(struct db *db);
+int db_finish(struct db *db, int own);
+void db_abandon(struct db *db, int own);
+
 /* Server threads: each gets its own connection to the same file, opened
  * on first use and closed when the thread ends. */
 int db_thread_setup(const char *path);        /* once, before threads start */

@@ -542,8 +542,8 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 {
 	if (!card_reason_valid(reason))
 		return -EINVAL;
-	int own = sqlite3_get_autocommit(db_handle(db));
-	if (own && db_begin(db) < 0)
+	int own = db_join(db);
+	if (own < 0)
 		return -EIO;
 	int r = -EIO, version = 0;
 	uint32_t index = 0;
@@ -578,15 +578,14 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 	char detail[48];
 	snprintf(detail, sizeof detail, "version %d: %s", version, reason);
 	if (rc != SQLITE_DONE || audit_append(db, actor, "card.revoke", number, detail) < 0 ||
-	    (own && db_commit(db) < 0)) {
+	    db_finish(db, own) < 0) {
 		r = -EIO;
 		goto rollback;
 	}
 	*ret_index = index;
 	return 0;
 rollback:
-	if (own)
-		db_rollback(db);
+	db_abandon(db, own);
 	return r;
 }
 
@@ -603,8 +602,8 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	memset(&c, 0, sizeof c);
 
 	/* Joins the caller's transaction when one is open (reprint approval). */
-	int own = sqlite3_get_autocommit(db_handle(db));
-	if (own && db_begin(db) < 0)
+	int own = db_join(db);
+	if (own < 0)
 		return -EIO;
 	sqlite3_stmt *st = db_stmt(db, STMT_CARD_LATEST);
 	if (!st)
@@ -676,7 +675,7 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	char detail[48];
 	snprintf(detail, sizeof detail, "version %d (version %d %s)", c.version, previous, why);
 	if (k != 0 || audit_append(db, actor, kind == CARD_RENEW ? "card.renew" : "card.reissue",
-				   number, detail) < 0 || (own && db_commit(db) < 0))
+				   number, detail) < 0 || db_finish(db, own) < 0)
 		goto rollback;
 	memcpy(ret_code, code, REPRINT_CODE_CHARS);
 	*ret_nrevoked = nrev;
@@ -684,8 +683,7 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	r = 0;
 	goto out;
 rollback:
-	if (own)
-		db_rollback(db);
+	db_abandon(db, own);
 	card_free(&c);
 out:
 	sodium_memzero(code, sizeof code);
@@ -699,8 +697,8 @@ out:
 int card_purge(struct db *db, int everything, int retention_days, const char *actor,
 	       int64_t *ret_count)
 {
-	int own = sqlite3_get_autocommit(db_handle(db));
-	if (own && db_begin(db) < 0)
+	int own = db_join(db);
+	if (own < 0)
 		return -1;
 	int64_t now = (int64_t)time(NULL);
 	sqlite3_stmt *st = db_stmt(db, everything ? STMT_PURGE_ALL : STMT_PURGE_EXPIRED);
@@ -726,12 +724,11 @@ int card_purge(struct db *db, int everything, int retention_days, const char *ac
 		 everything ? "; data key destroyed" : "");
 	if (audit_append(db, actor, everything ? "purge.everything" : "purge.expired", "", detail) < 0)
 		goto fail;
-	if (own && db_commit(db) < 0)
+	if (db_finish(db, own) < 0)
 		return -1;
 	*ret_count = n;
 	return 0;
 fail:
-	if (own)
-		db_rollback(db);
+	db_abandon(db, own);
 	return -1;
 }

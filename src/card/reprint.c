@@ -66,8 +66,8 @@ int reprint_check(struct db *db, const struct keystore *ks, const char *number, 
 
 int reprint_request_add(struct db *db, const char *number, int report_lost, int64_t *ret_id)
 {
-	int own = sqlite3_get_autocommit(db_handle(db));
-	if (own && db_begin(db) < 0)
+	int own = db_join(db);
+	if (own < 0)
 		return -1;
 	sqlite3_stmt *st = db_stmt(db, STMT_REPRINT_INSERT);
 	if (!st)
@@ -85,12 +85,11 @@ int reprint_request_add(struct db *db, const char *number, int report_lost, int6
 		 report_lost ? ", reported lost" : "");
 	if (audit_append(db, "resident", "reprint.request", number, detail) < 0)
 		goto fail;
-	if (own && db_commit(db) < 0)
+	if (db_finish(db, own) < 0)
 		return -1;
 	return 0;
 fail:
-	if (own)
-		db_rollback(db);
+	db_abandon(db, own);
 	return -1;
 }
 
@@ -152,8 +151,8 @@ int reprint_request_get(struct db *db, int64_t id, struct reprint_request *ret)
 
 int reprint_request_decide(struct db *db, int64_t id, int approve, const char *actor)
 {
-	int own = sqlite3_get_autocommit(db_handle(db));
-	if (own && db_begin(db) < 0)
+	int own = db_join(db);
+	if (own < 0)
 		return -EIO;
 	struct reprint_request r;
 	int res = reprint_request_get(db, id, &r);
@@ -179,11 +178,10 @@ int reprint_request_decide(struct db *db, int64_t id, int approve, const char *a
 	    audit_append(db, actor, approve ? "reprint.approve" : "reprint.reject", r.card_number,
 			 detail) < 0)
 		goto fail;
-	if (own && db_commit(db) < 0)
+	if (db_finish(db, own) < 0)
 		return -EIO;
 	return 0;
 fail:
-	if (own)
-		db_rollback(db);
+	db_abandon(db, own);
 	return res;
 }

@@ -44,8 +44,8 @@ void audit_hash(const uint8_t prev[AUDIT_HASH_BYTES], int64_t id, int64_t at,
 int audit_append(struct db *db, const char *actor, const char *action,
 		 const char *subject, const char *detail)
 {
-	int own = sqlite3_get_autocommit(db_handle(db));
-	if (own && db_begin(db) < 0)
+	int own = db_join(db);
+	if (own < 0)
 		return -1;
 
 	uint8_t prev[AUDIT_HASH_BYTES] = { 0 }, hash[AUDIT_HASH_BYTES];
@@ -90,12 +90,11 @@ int audit_append(struct db *db, const char *actor, const char *action,
 		log_error("audit log insert: %s", sqlite3_errstr(rc));
 		goto fail;
 	}
-	if (own && db_commit(db) < 0)
+	if (db_finish(db, own) < 0)
 		return -1;
 	return 0;
 fail:
-	if (own)
-		db_rollback(db);
+	db_abandon(db, own);
 	return -1;
 }
 

@@ -154,6 +154,24 @@ void db_rollback(struct db *db)
 		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int db_join(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->conn))
+		return 0;
+	return db_begin(db) < 0 ? -1 : 1;
+}
+
+int db_finish(struct db *db, int own)
+{
+	return own ? db_commit(db) : 0;
+}
+
+void db_abandon(struct db *db, int own)
+{
+	if (own)
+		db_rollback(db);
+}
+
 /* ---- one connection per thread ---- */
 
 static pthread_key_t thread_key;
