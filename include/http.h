@@ -101,6 +101,8 @@ void resp_error(struct request *req, int status, const char *code, const char *m
 void resp_field_error(struct request *req, const char *field, const char *message);
 /* Renders templates/<name>.html with ctx (taken) in the request's language. */
 void resp_page(struct request *req, int status, const char *name, json_t *ctx);
+/* The HTML error page (templates/error.html) for status. */
+void resp_error_page(struct request *req, int status);
 void resp_redirect(struct request *req, const char *location);
 void resp_text(struct request *req, int status, const char *content_type, char *body, size_t len);
 void resp_header(struct request *req, const char *name, const char *fmt, ...)

@@ -97,6 +97,16 @@ void resp_page(struct request *req, int status, const char *name, json_t *ctx)
 	set_body(req, status, "text/html; charset=utf-8", body, body ? len : 0);
 }
 
+void resp_error_page(struct request *req, int status)
+{
+	json_t *ctx = page_context(req);
+	char flag[16];
+	snprintf(flag, sizeof flag, "is_%d", status);
+	json_object_set_new(ctx, "status", json_integer(status));
+	json_object_set_new(ctx, flag, json_true());
+	resp_page(req, status, "error", ctx);
+}
+
 int req_json_object(struct request *req, const char *const *allowed, json_t **ret)
 {
 	json_error_t jerr;

@@ -168,12 +168,7 @@ static int wants_html(struct request *req)
 static void fail(struct request *req, int status, const char *code, const char *message)
 {
 	if (req->conn && wants_html(req)) {
-		json_t *ctx = page_context(req);
-		char flag[16];
-		snprintf(flag, sizeof flag, "is_%d", status);
-		json_object_set_new(ctx, "status", json_integer(status));
-		json_object_set_new(ctx, flag, json_true());
-		resp_page(req, status, "error", ctx);
+		resp_error_page(req, status);
 		return;
 	}
 	resp_error(req, status, code, message);

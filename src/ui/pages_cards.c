@@ -169,15 +169,6 @@ static const char *name_problem_code(enum name_problem p)
 
 /* ---- pages shared by every handler ---- */
 
-static void error_page(struct request *req, int status)
-{
-	json_t *ctx = page_context(req);
-	char flag[16];
-	snprintf(flag, sizeof flag, "is_%d", status);
-	json_object_set_new(ctx, "status", json_integer(status));
-	json_object_set_new(ctx, flag, json_true());
-	resp_page(req, status, "error", ctx);
-}
 
 /* A page context with the members every card form reads: no errors yet. */
 static json_t *form_context(struct request *req)
@@ -447,7 +438,7 @@ void ui_card_issued_page(struct request *req, const struct card *c, char code[RE
 		/* Stored, but the page cannot be drawn: the code is lost; the
 		 * card can be reissued. */
 		log_error("card version stored but its page failed");
-		error_page(req, 500);
+		resp_error_page(req, 500);
 	} else {
 		add_receipt(req, ctx, c, code);
 		json_object_set_new(ctx, "issued", json_true());
@@ -540,10 +531,10 @@ static int card_of_path(struct request *req, struct card *ret, int as_page)
 		if (as_page)
 			number_problem(req, status, typed, r == -EINVAL ? "mistyped" : "not_found");
 		else
-			error_page(req, status);
+			resp_error_page(req, status);
 		return -1;
 	}
-	error_page(req, r == -ENODATA ? 410 : 500);
+	resp_error_page(req, r == -ENODATA ? 410 : 500);
 	return -1;
 }
 
@@ -627,7 +618,7 @@ void ui_card_view(struct request *req)
 		return;
 	json_t *ctx = view_context(req, &c, NULL);
 	if (!ctx) {
-		error_page(req, 500);
+		resp_error_page(req, 500);
 	} else {
 		audit_card(req, "card.view", c.number, "");
 		resp_page(req, 200, "card_view", ctx);
@@ -641,7 +632,7 @@ void ui_card_photo(struct request *req)
 	if (card_of_path(req, &c, 0) < 0)
 		return;
 	if (audit_card(req, "card.photo", c.number, "") < 0)
-		error_page(req, 503);
+		resp_error_page(req, 503);
 	else
 		card_send_photo(req, &c);
 	card_free(&c);
@@ -664,7 +655,7 @@ static void action_refused(struct request *req, const struct card *c, int status
 {
 	json_t *ctx = view_context(req, c, NULL);
 	if (!ctx) {
-		error_page(req, 500);
+		resp_error_page(req, 500);
 		return;
 	}
 	json_object_set_new(ctx, "action_error",
@@ -696,7 +687,7 @@ void ui_card_revoke(struct request *req)
 	if (!valid || !confirm || strcmp(confirm, "yes") != 0) {
 		json_t *ctx = view_context(req, &c, valid ? reason : NULL);
 		if (!ctx) {
-			error_page(req, 500);
+			resp_error_page(req, 500);
 			goto out;
 		}
 		if (!valid)
@@ -729,7 +720,7 @@ void ui_card_revoke(struct request *req)
 		}
 		json_t *ctx = view_context(req, &c, NULL);
 		if (!ctx) {
-			error_page(req, 500);
+			resp_error_page(req, 500);
 		} else {
 			json_object_set_new(ctx, "revoked_now", json_true());
 			resp_page(req, 200, "card_view", ctx);

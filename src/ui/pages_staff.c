@@ -57,15 +57,6 @@ static const char *const csrf_only[] = { "csrf", NULL };
 
 /* ---- shared ---- */
 
-static void error_page(struct request *req, int status)
-{
-	json_t *ctx = page_context(req);
-	char flag[16];
-	snprintf(flag, sizeof flag, "is_%d", status);
-	json_object_set_new(ctx, "status", json_integer(status));
-	json_object_set_new(ctx, flag, json_true());
-	resp_page(req, status, "error", ctx);
-}
 
 /* The catalogue text of PREFIX CODE in the page's language, or fallback. */
 static const char *text_or(const struct request *req, const char *prefix, const char *code,
@@ -156,7 +147,7 @@ static void queue_page(struct request *req, int status, const char *notice, int 
 		json_decref(pending);
 		json_decref(approved);
 		json_decref(rejected);
-		error_page(req, 500);
+		resp_error_page(req, 500);
 		return;
 	}
 	json_t *decided = recent_decided(approved, rejected);
@@ -189,11 +180,11 @@ static int64_t request_of_path(struct request *req)
 	const char *unknown = NULL;
 	int64_t id = id_of(req->params[0]);
 	if (!id) {
-		error_page(req, 404);
+		resp_error_page(req, 404);
 		return 0;
 	}
 	if (!form_only(&req->form, csrf_only, &unknown) || req->form.nfiles) {
-		error_page(req, 400);
+		resp_error_page(req, 400);
 		return 0;
 	}
 	return id;
@@ -209,11 +200,11 @@ void ui_request_approve(struct request *req)
 	char code[REPRINT_CODE_CHARS];
 	int res = reprint_approve(req, id, &c, code);
 	if (res == -ENOENT) {
-		error_page(req, 404);
+		resp_error_page(req, 404);
 	} else if (res == -EALREADY) {
 		queue_page(req, 409, "already_decided", 1, id);
 	} else if (res < 0) {
-		error_page(req, 500);
+		resp_error_page(req, 500);
 	} else {
 		ui_card_issued_page(req, &c, code, 1);
 		card_free(&c);
@@ -229,11 +220,11 @@ void ui_request_reject(struct request *req)
 	struct db *db = db_thread();
 	int res = db ? reprint_request_decide(db, id, 0, req->session.username) : -EIO;
 	if (res == -ENOENT)
-		error_page(req, 404);
+		resp_error_page(req, 404);
 	else if (res == -EALREADY)
 		queue_page(req, 409, "already_decided", 1, id);
 	else if (res < 0)
-		error_page(req, 500);
+		resp_error_page(req, 500);
 	else
 		queue_page(req, 200, "rejected", 0, id);
 }
@@ -259,7 +250,7 @@ void ui_audit_page(struct request *req)
 	const char *b = req_query(req, "before");
 	int64_t before = 0;
 	if (b && !(before = id_of(b))) {
-		error_page(req, 400);
+		resp_error_page(req, 400);
 		return;
 	}
 	struct db *db = db_thread();
@@ -270,7 +261,7 @@ void ui_audit_page(struct request *req)
 	int chain = db ? audit_verify(db, &n, &bad, why, sizeof why) : -1;
 	if (!entries || chain < 0) {
 		json_decref(entries);
-		error_page(req, 500);
+		resp_error_page(req, 500);
 		return;
 	}
 	json_int_t older = 0;
