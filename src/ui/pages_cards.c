@@ -169,7 +169,6 @@ static const char *name_problem_code(enum name_problem p)
 
 /* ---- pages shared by every handler ---- */
 
-
 /* A page context with the members every card form reads: no errors yet. */
 static json_t *form_context(struct request *req)
 {

@@ -57,7 +57,6 @@ static const char *const csrf_only[] = { "csrf", NULL };
 
 /* ---- shared ---- */
 
-
 /* The catalogue text of PREFIX CODE in the page's language, or fallback. */
 static const char *text_or(const struct request *req, const char *prefix, const char *code,
 			   const char *fallback)
