@@ -44,6 +44,11 @@ struct app {
 	struct card_fonts *fonts;
 	uint8_t prelogin_key[32];
 	void *daemon;                /* struct MHD_Daemon */
+	int listen_fd;               /* bound before the sandbox; -1 once the daemon has it */
+	int listen_family;
+	unsigned listen_port;        /* the port really bound (for --listen HOST:0) */
+	char *tls_cert_pem;          /* read before the sandbox */
+	char *tls_key_pem;
 	atomic_int inflight;
 };
 
@@ -57,6 +62,11 @@ static inline const struct keystore *app_keys(const struct app *app)
 {
 	return atomic_load_explicit(&((struct app *)app)->keys, memory_order_acquire);
 }
+
+/* Bind the listening socket and read the TLS files. 0 or -1 (logged). */
+int server_prepare(struct app *app);
+/* Close what server_prepare opened and the daemon did not take. */
+void server_release(struct app *app);
 
 /* Start serving; returns when SIGINT or SIGTERM arrives and every request
  * in flight is answered. 0 on a clean stop, -1 when it could not start. */

@@ -10,6 +10,7 @@
 #include "card.h"
 #include "reprint.h"
 #include "backup.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -150,6 +151,33 @@ static int parse_days(const char *s, int *ret)
 	if (errno || *end || end == s || v < 0 || v > 36500)
 		return -1;
 	*ret = (int)v;
+	return 0;
+}
+
+/* ---- the sandbox ---- */
+
+/* Everything from outside the data folder has been read (templates,
+ * fonts, TLS files, the time zone) and the port is bound: give up the
+ * rest before the first thread starts, so every thread inherits it. */
+static int enter_sandbox(const char *data_dir)
+{
+	struct sandbox_report r;
+	char err[256];
+	tzset();
+	if (sandbox_enter(data_dir, &r, err, sizeof err) < 0) {
+		log_error("sandbox: %s", err);
+		return -1;
+	}
+	if (r.files_restricted)
+		log_info("sandbox: files only in the data folder (Landlock ABI %d)%s", r.landlock_abi,
+			 r.network_restricted ? ", no outgoing connections" : "");
+	else
+		log_warn("sandbox: this kernel has no Landlock; file access is not restricted");
+	if (r.syscalls_filtered)
+		log_info("sandbox: system calls filtered (seccomp)%s",
+			 r.sanitizer_build ? "; sanitizer build: processes and ptrace allowed" : "");
+	else
+		log_warn("sandbox: this kernel has no seccomp; system calls are not filtered");
 	return 0;
 }
 
@@ -308,7 +336,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return usage_error("--tls-cert and --tls-key go together");
 
-	struct app app = { .cfg = *cfg };
+	struct app app = { .cfg = *cfg, .listen_fd = -1 };
 	struct db *db = NULL;
 	char tdir[PATH_MAX], fdir[PATH_MAX], path[PATH_MAX], err[512];
 	int lock_fd = -1;
@@ -403,12 +431,15 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (server_prepare(&app) < 0 || enter_sandbox(cfg->data_dir) < 0)
+		goto out;
 	if (pool_start(cfg->workers, 256, &app.pool) < 0)
 		goto out;
 	if (server_run(&app) == 0)
 		status = 0;
 out:
 	pool_stop(app.pool);
+	server_release(&app);
 	db_close(db);
 	throttle_free(app.throttle_user);
 	throttle_free(app.throttle_addr);

@@ -16,12 +16,15 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 enum { ST_NEW, ST_BODY, ST_DISCARD, ST_QUEUED, ST_READY, ST_SENT };
@@ -84,20 +87,45 @@ struct header_count {
 	int content_length;
 	int transfer_encoding;
 	int host;
+	int bad_name;
+	const char *te;         /* the last Transfer-Encoding value */
 };
+
+/* A field name is a token (RFC 9110 5.1, 5.6.2). libmicrohttpd 0.9.75
+ * keeps "Content-Length : 5" as a field named "Content-Length " and
+ * glues a folded line (obs-fold) onto the previous field's *name*
+ * ("X-A: b\r\n Content-Length: 5" gives "X-AContent-Length: 5",
+ * "Content-Length:\r\n 5" gives "Content-Length5"). A proxy in front
+ * may read those lines as a real Content-Length, so refuse them all:
+ * names with anything but token characters, and names that only start
+ * with Content-Length or Transfer-Encoding. */
+static int bad_field_name(const char *key)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	if (!*key)
+		return 1;
+	for (const char *p = key; *p; p++)
+		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
+		      ('0' <= *p && *p <= '9') || strchr(tchar, *p)))
+			return 1;
+	return (strncasecmp(key, "Content-Length", 14) == 0 && key[14]) ||
+	       (strncasecmp(key, "Transfer-Encoding", 17) == 0 && key[17]);
+}
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				    const char *value)
 {
 	struct header_count *c = cls;
 	(void)kind;
-	(void)value;
 	if (strcasecmp(key, "Content-Length") == 0)
 		c->content_length++;
-	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+	else if (strcasecmp(key, "Transfer-Encoding") == 0) {
 		c->transfer_encoding++;
-	else if (strcasecmp(key, "Host") == 0)
+		c->te = value;
+	} else if (strcasecmp(key, "Host") == 0)
 		c->host++;
+	else if (bad_field_name(key))
+		c->bad_name++;
 	return MHD_YES;
 }
 
@@ -249,14 +277,28 @@ static size_t body_limit(const struct request *req)
 
 /* First call: everything that can be decided from the headers.
  * Returns 1 when a response has been decided. */
-static int begin(struct request *req, const char *method)
+static int begin(struct request *req, const char *method, const char *version)
 {
 	struct app *app = req->app;
 	struct header_count hc = { 0 };
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &hc);
-	if (hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) ||
-	    hc.transfer_encoding > 1) {
-		resp_error(req, 400, "bad_request", "conflicting Content-Length or Transfer-Encoding");
+	/* Where a request ends must be beyond doubt (RFC 9112 6.1, 6.3):
+	 * one Content-Length, or Transfer-Encoding exactly "chunked" in
+	 * HTTP/1.1 (libmicrohttpd reads any other coding until the client
+	 * closes). Otherwise 400, and close the connection so that nothing
+	 * after this request is read as another one. */
+	const char *framing = NULL;
+	if (hc.bad_name)
+		framing = "malformed header field name";
+	else if (hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) ||
+		 hc.transfer_encoding > 1)
+		framing = "conflicting Content-Length or Transfer-Encoding";
+	else if (hc.transfer_encoding &&
+		 (strcasecmp(hc.te, "chunked") != 0 || strcmp(version, MHD_HTTP_VERSION_1_1) != 0))
+		framing = "unsupported Transfer-Encoding";
+	if (framing) {
+		resp_error(req, 400, "bad_request", framing);
+		resp_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
 		return 1;
 	}
 
@@ -462,7 +504,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 {
 	struct app *app = cls;
 	struct request *req = *con_cls;
-	(void)version;
 
 	if (!req) {
 		req = calloc(1, sizeof *req);
@@ -489,7 +530,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		client_address(req);
 		forwarded_client(req);
 		req->state = ST_BODY;   /* begin() may make it ST_DISCARD */
-		if (begin(req, method))
+		if (begin(req, method, version))
 			return send_response(req);
 		return MHD_YES;
 	}
@@ -618,10 +659,13 @@ static void daily_purge(struct app *app, struct db *db)
 	}
 }
 
-int server_run(struct app *app)
+/* Bind the listening socket and read the TLS files: everything serving
+ * needs from outside the data folder, done before the sandbox closes it. */
+int server_prepare(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
 	char port[8];
 	snprintf(port, sizeof port, "%u", cfg->listen_port);
 	int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
@@ -629,35 +673,77 @@ int server_run(struct app *app)
 		log_error("cannot listen on \"%s\": %s", cfg->listen_host, gai_strerror(gai));
 		return -1;
 	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	}
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+		log_error("cannot listen on %s:%u (%s)", cfg->listen_host, cfg->listen_port,
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	app->listen_family = ai->ai_family;
+	freeaddrinfo(ai);
 
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	char *cert = NULL, *key = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	app->listen_port = cfg->listen_port;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
+		app->listen_port = ntohs(ss.ss_family == AF_INET6
+					 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					 : ((struct sockaddr_in *)&ss)->sin_port);
+	app->listen_fd = fd;
+
 	if (cfg->tls_cert) {
-		cert = read_file(cfg->tls_cert);
-		key = read_file(cfg->tls_key);
-		if (!cert || !key) {
+		app->tls_cert_pem = read_file(cfg->tls_cert);
+		app->tls_key_pem = read_file(cfg->tls_key);
+		if (!app->tls_cert_pem || !app->tls_key_pem) {
 			log_error("cannot read the TLS certificate or key");
-			free(cert);
-			free(key);
-			freeaddrinfo(ai);
 			return -1;
 		}
-		flags |= MHD_USE_TLS;
 	}
+	return 0;
+}
+
+void server_release(struct app *app)
+{
+	if (app->listen_fd >= 0)
+		close(app->listen_fd);
+	app->listen_fd = -1;
+	free(app->tls_cert_pem);
+	if (app->tls_key_pem)
+		sodium_memzero(app->tls_key_pem, strlen(app->tls_key_pem));
+	free(app->tls_key_pem);
+	app->tls_cert_pem = app->tls_key_pem = NULL;
+}
+
+int server_run(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (app->listen_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert)
+		flags |= MHD_USE_TLS;
 
 	struct MHD_OptionItem tls_opts[] = {
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, cert },
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, app->tls_cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, app->tls_key_pem },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
 		  (void *)"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE" },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	/* The daemon owns the listening socket from here on. */
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_access, app,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)app->listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
@@ -666,18 +752,14 @@ int server_run(struct app *app)
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
 		MHD_OPTION_ARRAY, cfg->tls_cert ? tls_opts : &tls_opts[3],
 		MHD_OPTION_END);
-	freeaddrinfo(ai);
 	if (!d) {
-		log_error("cannot listen on %s:%u (in use, or not an address of this machine?)",
-			  cfg->listen_host, cfg->listen_port);
-		free(cert);
-		free(key);
+		log_error("cannot start serving on %s:%u", cfg->listen_host, app->listen_port);
 		return -1;
 	}
+	app->listen_fd = -1;
 	app->daemon = d;
 
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	unsigned bound = di ? di->port : cfg->listen_port;
+	unsigned bound = app->listen_port;
 	int v6 = strchr(cfg->listen_host, ':') != NULL;
 	if (!cfg->public_url)
 		snprintf(app->public_url, sizeof app->public_url, "%s://%s%s%s:%u",
@@ -724,8 +806,6 @@ int server_run(struct app *app)
 	app->pool = NULL;
 	MHD_stop_daemon(d);
 	app->daemon = NULL;
-	free(cert);
-	free(key);
 	log_info("stopped");
 	return 0;
 }

@@ -337,6 +337,22 @@ def check_command(s):
 
 
 @test
+def server_is_sandboxed(s):
+    """Once serving, the process may not gain privileges, its system calls
+    are filtered, and (with Landlock) it says its files are confined."""
+    with open(f"/proc/{s.proc.pid}/status") as f:
+        status = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    check(status.get("NoNewPrivs") == "1", f"NoNewPrivs: {status.get('NoNewPrivs')}")
+    with open("/proc/self/status") as f:
+        kernel_has_seccomp = any(line.startswith("Seccomp:") for line in f)
+    if kernel_has_seccomp:
+        check(status.get("Seccomp") == "2", f"Seccomp mode: {status.get('Seccomp')} (2 = filter)")
+    log = "".join(s.stderr)
+    check("sandbox: files only in the data folder" in log or "has no Landlock" in log,
+          "the log says how far the sandbox goes")
+
+
+@test
 def no_secrets_in_logs(s):
     log = "".join(s.stderr)
     for secret in [CLERK_PASSWORD, ADMIN_NEW_PASSWORD, s.admin_password, "the real password"]:
