@@ -142,6 +142,16 @@ static int new_signing_key(struct keystore *ks, struct db *db, const char *dir, 
 	crypto_sign_keypair(pk, sk);
 	snprintf(name, sizeof name, "signing-%03d.key", kid);
 	int r = write_key(dir, name, sk, sizeof sk, err, errlen);
+	if (r == -EEXIST) {
+		/* Callers hold the write lock and no row names this kid: the file
+		 * was left by a process killed between writing it and committing
+		 * its row, and nothing was ever signed with it. */
+		char path[PATH_MAX];
+		if (join(path, dir, name) == 0 && unlink(path) == 0)
+			r = write_key(dir, name, sk, sizeof sk, err, errlen);
+		if (r == -EEXIST)
+			snprintf(err, errlen, "%s/%s is in the way of a new key", dir, name);
+	}
 	sodium_memzero(sk, sizeof sk);
 	if (r < 0)
 		return r;
@@ -211,16 +221,27 @@ int keystore_open(const char *data_dir, struct db *db, int create, struct keysto
 	if (load_signing(ks, db, dir, err, errlen) < 0)
 		goto fail;
 	if (ks->current_kid == 0 && create) {
+		/* Under the write lock, looking again: another starter may
+		 * have made the key meanwhile. */
+		if (db_begin(db) < 0 || load_signing(ks, db, dir, err, errlen) < 0) {
+			db_rollback(db);
+			goto fail;
+		}
 		uint8_t kid = 1;
 		for (size_t i = 0; i < ks->nsigning; i++)
 			if (ks->signing[i].kid >= kid)
 				kid = (uint8_t)(ks->signing[i].kid + 1);
-		if (kid == 0) {
+		if (ks->current_kid == 0 && kid == 0) {
 			snprintf(err, errlen, "all 255 signing key ids are used");
+			db_rollback(db);
 			goto fail;
 		}
-		if (new_signing_key(ks, db, dir, kid, err, errlen) < 0 ||
-		    load_signing(ks, db, dir, err, errlen) < 0)
+		if ((ks->current_kid == 0 && new_signing_key(ks, db, dir, kid, err, errlen) < 0) ||
+		    db_commit(db) < 0) {
+			db_rollback(db);
+			goto fail;
+		}
+		if (load_signing(ks, db, dir, err, errlen) < 0)
 			goto fail;
 	}
 	if (ks->current_kid == 0) {
@@ -312,18 +333,25 @@ int keystore_latest_kid(struct db *db)
 int keystore_rotate(const char *data_dir, struct db *db, uint8_t *ret_kid, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
-	int latest = keystore_latest_kid(db);
-	if (latest < 0 || join(dir, data_dir, "keys") < 0) {
-		snprintf(err, errlen, "cannot read the signing keys");
+	if (join(dir, data_dir, "keys") < 0) {
+		snprintf(err, errlen, "the data folder path is too long");
 		return -1;
+	}
+	if (db_begin(db) < 0) {
+		snprintf(err, errlen, "the database is busy");
+		return -1;
+	}
+	/* Under the write lock: no other rotation picks the same kid. */
+	int latest = keystore_latest_kid(db);
+	if (latest < 0) {
+		snprintf(err, errlen, "cannot read the signing keys");
+		goto fail;
 	}
 	if (latest >= 255) {
 		snprintf(err, errlen, "all 255 signing key ids are used");
-		return -1;
+		goto fail;
 	}
 	uint8_t kid = (uint8_t)(latest + 1);
-	if (db_begin(db) < 0)
-		return -1;
 	if (new_signing_key(NULL, db, dir, kid, err, errlen) < 0)
 		goto fail;
 	sqlite3_stmt *st = db_stmt(db, STMT_SIGNING_KEY_RETIRE);
