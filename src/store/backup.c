@@ -200,6 +200,13 @@ int backup_restore(const char *data_dir, const char *db_path, const char *path, 
 		snprintf(err, errlen, "the database in the backup is damaged");
 		goto out;
 	}
+	/* Sessions in the backup may have ended since (log-out, password
+	 * change): none comes back. Done in the copy, so that the restored
+	 * database never holds them, even if this process dies next. */
+	if (sqlite3_exec(mem, db_sql[STMT_SESSION_DELETE_ALL], NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "the database in the backup is damaged (sessions)");
+		goto out;
+	}
 	if (db_open(db_path, &live) < 0) {
 		snprintf(err, errlen, "cannot open %s", db_path);
 		goto out;

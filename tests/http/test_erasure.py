@@ -57,6 +57,8 @@ def backup_while_serving_restores(s):
     check(r.returncode == 0, f"restore: {r.stderr}")
     s2 = Server(data=other)
     try:
+        status, _, _ = s2.json("GET", f"/api/v1/cards/{c['card_number']}", token=token(s))
+        check(status == 401, f"a session in the backup came back with it: {status}")
         status, _, got = s2.json("GET", f"/api/v1/cards/{c['card_number']}", token=token(s2))
         check(status == 200 and got["family_name"] == FAMILY, f"restored card: {status} {got}")
         check(s2.json("POST", "/api/v1/verify", {"qr": c["qr_text"]})[2]["result"] == "valid", "verifies")
