@@ -38,7 +38,7 @@ static const char usage[] =
 	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
 	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
 	"        [--evidence-types CODE,CODE,...] [--timezone ZONE] [--retention-days N]\n"
-	"        [--trusted-proxy ADDR]\n"
+	"        [--trusted-proxy ADDR] [--connection-timeout SECONDS]\n"
 	"                      run the service (default 127.0.0.1:8080)\n"
 	"  user add NAME --role admin|clerk|auditor\n"
 	"                      create a staff account; the password is one line on stdin\n"
@@ -304,6 +304,9 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		} else if (strcmp(a, "--workers") == 0) {
 			if (parse_count(v, 64, &cfg->workers) < 0)
 				return usage_error("--workers takes a number from 1 to 64");
+		} else if (strcmp(a, "--connection-timeout") == 0) {
+			if (parse_count(v, 3600, &cfg->connection_timeout) < 0)
+				return usage_error("--connection-timeout takes seconds from 1 to 3600");
 		} else if (strcmp(a, "--templates") == 0) {
 			cfg->templates_dir = v;
 		} else if (strcmp(a, "--fonts") == 0) {

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { ST_NEW, ST_BODY, ST_DISCARD, ST_QUEUED, ST_READY, ST_SENT };
@@ -586,10 +588,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&app->inflight, 1);
 }
 
+/* libmicrohttpd logs a line for every connection over the limits and
+ * every bad request, so one client could fill the disk: at most
+ * MHD_LOG_PER_SECOND lines a second, then a count of those dropped. */
+#define MHD_LOG_PER_SECOND 20
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t second;
+	static unsigned lines, dropped;
 	char line[512];
 	(void)cls;
+	time_t now = time(NULL);
+	pthread_mutex_lock(&lock);
+	unsigned was_dropped = 0;
+	if (now != second) {
+		was_dropped = dropped;
+		second = now;
+		lines = dropped = 0;
+	}
+	int keep = lines < MHD_LOG_PER_SECOND;
+	if (keep)
+		lines++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&lock);
+	if (was_dropped)
+		log_msg(LOG_WARN, "microhttpd", "%u more messages dropped", was_dropped);
+	if (!keep)
+		return;
 	vsnprintf(line, sizeof line, fmt, ap);
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -599,11 +627,20 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- starting and stopping ---- */
 
-static char *read_file(const char *path)
+/* A PEM file, whole. A private one (the TLS key) must not be open to
+ * other users. Returns NULL with errno set (EPERM: open to others). */
+static char *read_file(const char *path, int private)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
+	struct stat st;
+	int e = fstat(fileno(f), &st) < 0 ? errno : private && (st.st_mode & S_IRWXO) ? EPERM : 0;
+	if (e) {
+		fclose(f);
+		errno = e;
+		return NULL;
+	}
 	struct buf b = BUF_INIT;
 	char chunk[4096];
 	size_t n;
@@ -611,8 +648,10 @@ static char *read_file(const char *path)
 		buf_append(&b, chunk, n);
 	int bad = ferror(f) || b.failed;
 	fclose(f);
+	sodium_memzero(chunk, sizeof chunk);
 	if (bad) {
 		buf_free(&b);
+		errno = EIO;
 		return NULL;
 	}
 	return buf_steal(&b, NULL);
@@ -701,10 +740,20 @@ int server_prepare(struct app *app)
 	app->listen_fd = fd;
 
 	if (cfg->tls_cert) {
-		app->tls_cert_pem = read_file(cfg->tls_cert);
-		app->tls_key_pem = read_file(cfg->tls_key);
-		if (!app->tls_cert_pem || !app->tls_key_pem) {
-			log_error("cannot read the TLS certificate or key");
+		app->tls_cert_pem = read_file(cfg->tls_cert, 0);
+		if (!app->tls_cert_pem) {
+			log_error("cannot read the TLS certificate \"%s\": %s", cfg->tls_cert,
+				  strerror(errno));
+			return -1;
+		}
+		app->tls_key_pem = read_file(cfg->tls_key, 1);
+		if (!app->tls_key_pem) {
+			if (errno == EPERM)
+				log_error("the TLS key \"%s\" is open to other users: chmod o-rwx it",
+					  cfg->tls_key);
+			else
+				log_error("cannot read the TLS key \"%s\": %s", cfg->tls_key,
+					  strerror(errno));
 			return -1;
 		}
 	}
