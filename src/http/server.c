@@ -318,6 +318,19 @@ static int begin(struct request *req, const char *method, const char *version)
 	req->route = &routes[idx];
 	req->route_index = idx;
 
+	/* The API takes no orders from other web sites: a page elsewhere can
+	 * make a browser POST a text/plain "JSON" body without asking first.
+	 * Browsers say where a request comes from; curl and counters' systems
+	 * send no Sec-Fetch-Site and are not affected. (Pages have CSRF
+	 * tokens.) */
+	const char *site = req_header(req, "Sec-Fetch-Site");
+	if (strncmp(req->path, "/api/", 5) == 0 && strcmp(method, "GET") != 0 &&
+	    strcmp(method, "HEAD") != 0 && site && strcmp(site, "same-origin") != 0 &&
+	    strcmp(site, "none") != 0) {
+		resp_error(req, 403, "cross_site", "requests from other web sites are refused");
+		return 1;
+	}
+
 	const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end;

@@ -4,6 +4,7 @@ headers, staff log-in (API and web), limits, metrics, shutdown, check.
 
 usage: test_http.py path/to/civicard"""
 
+import json
 import os
 import re
 import shutil
@@ -163,6 +164,24 @@ def malformed_json_is_400(s):
         check(status == 400 and body and body["error"] == code, f"{raw_body[:40]!r}: {status} {body}")
     status, _, body = s.json("POST", "/api/v1/login", b'{"username":"x","password":"y","immigration_status":"z"}')
     check(body.get("field") == "immigration_status", "unknown_field names the field")
+
+
+@test
+def api_refuses_other_web_sites(s):
+    """A page on another site can make a browser POST text/plain 'JSON'
+    without a preflight; the browser labels it, and the API says no."""
+    body = json.dumps({"username": "nobody", "password": "wrong password"})
+    for site in ("cross-site", "same-site"):
+        status, _, r = s.json("POST", "/api/v1/login", body,
+                              headers={"Content-Type": "text/plain", "Sec-Fetch-Site": site})
+        check(status == 403 and r["error"] == "cross_site", f"{site}: {status} {r}")
+    # The same request from the service's own pages, or from curl.
+    for h in ({"Sec-Fetch-Site": "same-origin"}, {}):
+        status, _, r = s.json("POST", "/api/v1/login", body, headers=h)
+        check(status == 401, f"{h}: {status} {r}")
+    # Reading stays open: verification pages on other sites may fetch keys.
+    status, _, _ = s.json("GET", "/api/v1/keys", headers={"Sec-Fetch-Site": "cross-site"})
+    check(status == 200, f"GET keys cross-site: {status}")
 
 
 @test
