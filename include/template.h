@@ -60,6 +60,12 @@ int tpl_set_load_sources(const struct tpl_source *templates, size_t ntemplates,
 
 void tpl_set_free(struct tpl_set *set);   /* accepts NULL */
 
+/* Offer only the n languages in codes, the first the default; the other
+ * catalogues are dropped. At start-up only. n = 0 keeps them all. 0, or -1
+ * with the reason in err when a code has no catalogue. */
+int tpl_set_offer(struct tpl_set *set, const char *const *codes, size_t n, char *err,
+		  size_t errlen);
+
 /* Render template `name` in language `lang` (unknown or NULL: the default
  * language) with the JSON object ctx, appending to out. ctx is borrowed and
  * not modified. Returns 0, or -1 with the reason in err; on failure out is

@@ -32,27 +32,8 @@
 #define CIVICARD_DATADIR "/usr/local/share/civicard"
 #endif
 
-static const char usage[] =
-	"usage: civicard COMMAND [--data DIR] [options]\n"
-	"\n"
-	"  serve [--listen HOST:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
-	"        [--threads N] [--workers N] [--templates DIR] [--fonts DIR] [--quiet]\n"
-	"        [--evidence-types CODE,CODE,...] [--timezone ZONE] [--retention-days N]\n"
-	"        [--trusted-proxy ADDR] [--connection-timeout SECONDS]\n"
-	"                      run the service (default 127.0.0.1:8080)\n"
-	"  user add NAME --role admin|clerk|auditor\n"
-	"                      create a staff account; the password is one line on stdin\n"
-	"  check               check the data folder, database and audit chain\n"
-	"  keys rotate         new signing key; older keys keep verifying their cards\n"
-	"  purge --expired [--retention-days N]\n"
-	"                      erase cards expired or revoked more than N (90) days ago\n"
-	"  purge --everything --yes\n"
-	"                      emergency erasure: every cardholder's data, the data key\n"
-	"  backup FILE         an encrypted, consistent copy, also while serving\n"
-	"  restore FILE        put a backup back (server stopped)\n"
-	"  routes              list every METHOD and path the server answers\n"
-	"\n"
-	"--data DIR: the data folder (default ./var, or $CIVICARD_DATA).\n";
+/* `usage`, generated from src/usage.txt (also the source of civicard(8)). */
+#include "usage.h"
 
 static int usage_error(const char *what)
 {
@@ -183,47 +164,6 @@ static int enter_sandbox(const char *data_dir)
 
 /* ---- serve ---- */
 
-static int parse_listen(const char *s, struct config *c)
-{
-	const char *colon;
-	size_t hostlen;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -1;
-		hostlen = (size_t)(close - s - 1);
-		s++;
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
-		hostlen = (size_t)(colon - s);
-	}
-	if (hostlen == 0 || hostlen >= sizeof c->listen_host)
-		return -1;
-	char *end;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
-		return -1;
-	memcpy(c->listen_host, s, hostlen);
-	c->listen_host[hostlen] = '\0';
-	c->listen_port = (uint16_t)port;
-	return 0;
-}
-
-static int parse_count(const char *s, unsigned max, unsigned *ret)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || (unsigned long)v > max)
-		return -1;
-	*ret = (unsigned)v;
-	return 0;
-}
-
 /* A resource folder: $ENV, else next to the binary (the build tree:
  * build/fonts, ../templates), else the installed copy. */
 static const char *find_resource(const char *env_name, const char *const *relative,
@@ -239,11 +179,77 @@ static const char *find_resource(const char *env_name, const char *const *relati
 		*slash = '\0';
 		for (; *relative; relative++) {
 			int k = snprintf(buf, PATH_MAX, "%s/%s", exe, *relative);
-			if (k > 0 && k < PATH_MAX && access(buf, R_OK) == 0)
-				return buf;
+			char real[PATH_MAX];
+			if (k <= 0 || k >= PATH_MAX || access(buf, R_OK) != 0)
+				continue;
+			if (realpath(buf, real))   /* for the log: no "bin/../" */
+				memcpy(buf, real, strlen(real) + 1);
+			return buf;
 		}
 	}
 	return installed;
+}
+
+/* Templates, catalogues, static files and card fonts, from the folders
+ * the configuration names or found next to the binary or installed; then
+ * what the configuration asks of them. 0, or -1 with the reason said. */
+static int load_resources(const struct config *cfg, struct app *app, int announce)
+{
+	char tdir[PATH_MAX], fdir[PATH_MAX], err[512];
+	char regular[PATH_MAX + 32], bold[PATH_MAX + 32];
+	static const char *const templates_rel[] = { "../templates", "../share/civicard/templates",
+						     NULL };
+	static const char *const fonts_rel[] = { "fonts", "../share/civicard/fonts", NULL };
+	const char *templates = cfg->templates_dir ? cfg->templates_dir
+		: find_resource("CIVICARD_TEMPLATES", templates_rel, CIVICARD_DATADIR "/templates", tdir);
+	const char *fonts = cfg->fonts_dir ? cfg->fonts_dir
+		: find_resource("CIVICARD_FONTS", fonts_rel, CIVICARD_DATADIR "/fonts", fdir);
+
+	if (tpl_set_load(templates, &app->tpl, err, sizeof err) < 0 ||
+	    ui_verify_check(app->tpl, err, sizeof err) < 0 ||
+	    ui_cards_check(app->tpl, err, sizeof err) < 0 ||
+	    ui_staff_check(app->tpl, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
+		return -1;
+	}
+	/* Only the languages the city offers, the first the default. */
+	const char *offered[CONFIG_LANGS_MAX];
+	for (size_t i = 0; i < cfg->nlanguages; i++)
+		offered[i] = cfg->languages[i];
+	if (tpl_set_offer(app->tpl, offered, cfg->nlanguages, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: languages: %s in \"%s/i18n\"\n", err, templates);
+		return -1;
+	}
+	if (static_load(app, templates) < 0) {
+		fprintf(stderr, "civicard: cannot load the static files in \"%s/static\"\n", templates);
+		return -1;
+	}
+	snprintf(regular, sizeof regular, "%s/CardSans.ttf", fonts);
+	snprintf(bold, sizeof bold, "%s/CardSans-Bold.ttf", fonts);
+	if (card_fonts_load(regular, bold, &app->fonts, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: card fonts in \"%s\": %s\n", fonts, err);
+		return -1;
+	}
+	if (announce)
+		log_info("templates from %s, card fonts from %s", templates, fonts);
+	/* Every card text must print: the font has Latin, Greek, Cyrillic. */
+	for (size_t l = 0; l < cfg->ncard_text; l++) {
+		for (size_t f = 0; f < CF_COUNT; f++) {
+			uint32_t cp = 0;
+			const char *t = cfg->card_text[l].text[f];
+			int r = t ? card_fonts_cover(app->fonts, t, &cp) : 1;
+			if (r == 1)
+				continue;
+			if (r == 0)
+				fprintf(stderr, "civicard: %s.%s: the card font has no U+%04X\n",
+					card_field_name(f), cfg->card_text[l].lang, (unsigned)cp);
+			else
+				fprintf(stderr, "civicard: %s.%s: not UTF-8\n", card_field_name(f),
+					cfg->card_text[l].lang);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* First start, or no administrator left: an "admin" account with a
@@ -276,6 +282,55 @@ static int bootstrap_admin(struct db *db)
 	return 0;
 }
 
+/* ---- the configuration ---- */
+
+/* After the file and the flags: what keys say together, then what the
+ * configuration sets outside struct config. 0, or 1 with the reason said. */
+static int finish_config(struct config *cfg)
+{
+	char err[512];
+	if (config_finish(cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "civicard: %s%s%s\n", cfg->config_file ? cfg->config_file : "",
+			cfg->config_file ? ": " : "", err);
+		return 1;
+	}
+	if (cfg->evidence_types && card_set_evidence_types(cfg->evidence_types) < 0)
+		return fail("%s", "evidence_types: must be codes of a-z 0-9 _ separated by commas");
+	if (cfg->timezone) {
+		/* Dates (issue, expiry, "today" for verification) are the
+		 * city's, whatever the server's clock zone is. */
+		setenv("TZ", cfg->timezone, 1);
+	}
+	tzset();
+	return 0;
+}
+
+/* serve's flags: --some-key VALUE sets the configuration key some_key. */
+static const char *const serve_flags[] = {
+	"listen", "public_url", "tls_cert", "tls_key", "threads", "workers", "templates", "fonts",
+	"evidence_types", "timezone", "retention_days", "trusted_proxy", "connection_timeout", NULL,
+};
+
+static int serve_flag(struct config *cfg, const char *flag, const char *value)
+{
+	char key[64], why[256], msg[400];
+	size_t n = strlen(flag);
+	if (strncmp(flag, "--", 2) != 0 || n - 2 >= sizeof key)
+		return usage_error("unknown option for serve");
+	for (size_t i = 2; i <= n; i++)
+		key[i - 2] = flag[i] == '-' ? '_' : flag[i];
+	const char *const *k;
+	for (k = serve_flags; *k && strcmp(*k, key) != 0; k++)
+		;
+	if (!*k)
+		return usage_error("unknown option for serve");
+	if (config_set(cfg, key, value, why, sizeof why) < 0) {
+		snprintf(msg, sizeof msg, "%s %s", flag, why);
+		return usage_error(msg);
+	}
+	return 0;
+}
+
 static int cmd_serve(struct config *cfg, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
@@ -284,100 +339,26 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 			cfg->access_log = 0;
 			continue;
 		}
+		if (strncmp(a, "--", 2) != 0)
+			return usage_error("unknown option for serve");
 		if (!v)
 			return usage_error("an option is missing its value");
 		i++;
-		if (strcmp(a, "--listen") == 0) {
-			if (parse_listen(v, cfg) < 0)
-				return usage_error("--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
-		} else if (strcmp(a, "--public-url") == 0) {
-			if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-				return usage_error("--public-url must start with http:// or https://");
-			cfg->public_url = v;
-		} else if (strcmp(a, "--tls-cert") == 0) {
-			cfg->tls_cert = v;
-		} else if (strcmp(a, "--tls-key") == 0) {
-			cfg->tls_key = v;
-		} else if (strcmp(a, "--threads") == 0) {
-			if (parse_count(v, 64, &cfg->threads) < 0)
-				return usage_error("--threads takes a number from 1 to 64");
-		} else if (strcmp(a, "--workers") == 0) {
-			if (parse_count(v, 64, &cfg->workers) < 0)
-				return usage_error("--workers takes a number from 1 to 64");
-		} else if (strcmp(a, "--connection-timeout") == 0) {
-			if (parse_count(v, 3600, &cfg->connection_timeout) < 0)
-				return usage_error("--connection-timeout takes seconds from 1 to 3600");
-		} else if (strcmp(a, "--templates") == 0) {
-			cfg->templates_dir = v;
-		} else if (strcmp(a, "--fonts") == 0) {
-			cfg->fonts_dir = v;
-		} else if (strcmp(a, "--trusted-proxy") == 0) {
-			struct in6_addr a6;
-			struct in_addr a4;
-			if (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1)
-				return usage_error("--trusted-proxy takes the proxy's IP address");
-			cfg->trusted_proxy = v;
-		} else if (strcmp(a, "--retention-days") == 0) {
-			if (parse_days(v, &cfg->retention_days) < 0)
-				return usage_error("--retention-days takes a number of days");
-		} else if (strcmp(a, "--timezone") == 0) {
-			/* Dates (issue, expiry, "today" for verification) are the
-			 * city's, whatever the server's clock zone is. */
-			char zone[300];
-			snprintf(zone, sizeof zone, "/usr/share/zoneinfo/%s", v);
-			if (strstr(v, "..") || access(zone, R_OK) != 0)
-				return usage_error("--timezone takes a zone such as America/Montreal");
-			setenv("TZ", v, 1);
-			tzset();
-		} else if (strcmp(a, "--evidence-types") == 0) {
-			if (card_set_evidence_types(v) < 0)
-				return usage_error("--evidence-types takes codes like passport,lease (a-z 0-9 _)");
-		} else {
-			return usage_error("unknown option for serve");
-		}
+		int r = serve_flag(cfg, a, v);
+		if (r)
+			return r;
 	}
-	if (!cfg->tls_cert != !cfg->tls_key)
-		return usage_error("--tls-cert and --tls-key go together");
+	if (finish_config(cfg) != 0)
+		return 1;
+	config_resolve_threads(cfg);
 
 	struct app app = { .cfg = *cfg, .listen_fd = -1 };
 	struct db *db = NULL;
-	char tdir[PATH_MAX], fdir[PATH_MAX], path[PATH_MAX], err[512];
+	char path[PATH_MAX], err[512];
 	int lock_fd = -1;
-	char regular[PATH_MAX + 32], bold[PATH_MAX + 32];
 	int status = 1;
-	static const char *const templates_rel[] = { "../templates", NULL };
-	static const char *const fonts_rel[] = { "fonts", NULL };
-	const char *templates = cfg->templates_dir ? cfg->templates_dir
-		: find_resource("CIVICARD_TEMPLATES", templates_rel, CIVICARD_DATADIR "/templates", tdir);
-	const char *fonts = cfg->fonts_dir ? cfg->fonts_dir
-		: find_resource("CIVICARD_FONTS", fonts_rel, CIVICARD_DATADIR "/fonts", fdir);
-
-	if (tpl_set_load(templates, &app.tpl, err, sizeof err) < 0) {
-		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
-		return 1;
-	}
-	if (ui_verify_check(app.tpl, err, sizeof err) < 0) {
-		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
+	if (load_resources(cfg, &app, 1) < 0)
 		goto out;
-	}
-	if (ui_cards_check(app.tpl, err, sizeof err) < 0) {
-		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
-		goto out;
-	}
-	if (ui_staff_check(app.tpl, err, sizeof err) < 0) {
-		fprintf(stderr, "civicard: templates in \"%s\": %s\n", templates, err);
-		goto out;
-	}
-	if (static_load(&app, templates) < 0) {
-		fprintf(stderr, "civicard: cannot load the static files in \"%s/static\"\n", templates);
-		goto out;
-	}
-	snprintf(regular, sizeof regular, "%s/CardSans.ttf", fonts);
-	snprintf(bold, sizeof bold, "%s/CardSans-Bold.ttf", fonts);
-	if (card_fonts_load(regular, bold, &app.fonts, err, sizeof err) < 0) {
-		fprintf(stderr, "civicard: card fonts in \"%s\": %s\n", fonts, err);
-		goto out;
-	}
 	if (data_open(cfg->data_dir, &db) != 0)
 		goto out;
 	lock_fd = lock_take(cfg->data_dir);
@@ -408,10 +389,10 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	app.metrics = metrics_new(route_count);
 	app.route_methods = calloc(route_count, sizeof *app.route_methods);
 	app.route_patterns = calloc(route_count, sizeof *app.route_patterns);
-	app.throttle_user = throttle_new(LOGIN_USER_LIMIT, LOGIN_WINDOW);
-	app.throttle_addr = throttle_new(LOGIN_ADDR_LIMIT, LOGIN_WINDOW);
-	app.throttle_reprint_addr = throttle_new(REPRINT_ADDR_LIMIT, REPRINT_WINDOW);
-	app.throttle_reprint_card = throttle_new(REPRINT_CARD_LIMIT, REPRINT_WINDOW);
+	app.throttle_user = throttle_new(cfg->login_user_limit, cfg->login_window);
+	app.throttle_addr = throttle_new(cfg->login_addr_limit, cfg->login_window);
+	app.throttle_reprint_addr = throttle_new(cfg->reprint_addr_limit, cfg->reprint_window);
+	app.throttle_reprint_card = throttle_new(cfg->reprint_card_limit, cfg->reprint_window);
 	if (!app.metrics || !app.route_methods || !app.route_patterns || !app.throttle_user ||
 	    !app.throttle_addr || !app.throttle_reprint_addr || !app.throttle_reprint_card)
 		goto out;
@@ -663,6 +644,55 @@ static int cmd_restore(struct config *cfg, int argc, char **argv)
 
 /* ---- check ---- */
 
+static int check_resources(const struct config *cfg)
+{
+	struct app app = { .cfg = *cfg, .listen_fd = -1 };
+	int r = load_resources(cfg, &app, 0);
+	static_free(&app);
+	tpl_set_free(app.tpl);
+	card_fonts_free(app.fonts);
+	return r;
+}
+
+/* The key folder and files: only their owner may read them (keys.c
+ * refuses them otherwise); then whether they open. Keys not made yet
+ * (no server started) are not a fault. */
+static int check_keys(const char *data_dir, struct db *db)
+{
+	char dir[PATH_MAX], err[512];
+	struct stat st;
+	if ((size_t)snprintf(dir, sizeof dir, "%s/keys", data_dir) >= sizeof dir) {
+		fail("%s", "the data folder path is too long");
+		return -1;
+	}
+	if (stat(dir, &st) < 0) {
+		printf("keys: none yet (the server makes them at its first start)\n");
+		return 0;
+	}
+	struct keystore *ks = NULL;
+	if (keystore_open(data_dir, db, 0, &ks, err, sizeof err) < 0) {
+		fail("keys: %s", err);
+		return -1;
+	}
+	printf("keys: ok (%zu signing keys, current %u; only their owner can read them)\n",
+	       ks->nsigning, (unsigned)ks->current_kid);
+	keystore_free(ks);
+	return 0;
+}
+
+/* ---- config ---- */
+
+static int cmd_config(struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return usage_error("config takes no arguments");
+	printf("# the configuration in effect%s%s\n", cfg->config_file ? ", from " : "",
+	       cfg->config_file ? cfg->config_file : " (built-in defaults)");
+	config_print(cfg, stdout);
+	return 0;
+}
+
 static int cmd_check(struct config *cfg, int argc, char **argv)
 {
 	(void)argv;
@@ -670,6 +700,14 @@ static int cmd_check(struct config *cfg, int argc, char **argv)
 		return usage_error("check takes no arguments");
 	struct stat st;
 	char path[PATH_MAX];
+	if (cfg->config_file)
+		printf("configuration %s: ok\n", cfg->config_file);
+	if (check_resources(cfg) < 0)
+		return 1;
+	printf("templates, catalogues and card fonts: ok\n");
+	if (cfg->tls_cert && (access(cfg->tls_cert, R_OK) < 0 || access(cfg->tls_key, R_OK) < 0))
+		return fail("tls_cert or tls_key \"%s\" cannot be read", access(cfg->tls_cert, R_OK) < 0
+			    ? cfg->tls_cert : cfg->tls_key);
 	if (stat(cfg->data_dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return fail("the data folder \"%s\" does not exist", cfg->data_dir);
 	if (st.st_mode & 077)
@@ -712,6 +750,8 @@ static int cmd_check(struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	printf("audit log: ok (%lld entries, chain intact)\n", (long long)entries);
+	if (check_keys(cfg->data_dir, db) < 0)
+		goto out;
 	status = 0;
 out:
 	sqlite3_finalize(st_ic);
@@ -726,18 +766,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "civicard: libsodium failed to start\n");
 		return 1;
 	}
-	struct config cfg;
-	config_defaults(&cfg);
 
-	/* --data may stand anywhere; take it out before the command sees argv. */
+	/* --config and --data may stand anywhere; take them out before the
+	 * command sees argv. */
+	const char *config_file = getenv("CIVICARD_CONFIG"), *data = NULL;
 	int n = 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--data") == 0) {
+		if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--config") == 0) {
 			if (i + 1 >= argc)
-				return usage_error("--data needs a folder");
-			cfg.data_dir = argv[++i];
+				return usage_error(argv[i][2] == 'd' ? "--data needs a folder"
+								      : "--config needs a file");
+			*(argv[i][2] == 'd' ? &data : &config_file) = argv[i + 1];
+			i++;
 		} else if (strncmp(argv[i], "--data=", 7) == 0) {
-			cfg.data_dir = argv[i] + 7;
+			data = argv[i] + 7;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			config_file = argv[i] + 9;
 		} else {
 			argv[++n] = argv[i];
 		}
@@ -754,27 +798,63 @@ int main(int argc, char **argv)
 		printf("civicard %s\n", CIVICARD_VERSION);
 		return 0;
 	}
-	if (!cfg.data_dir[0])
-		return usage_error("--data needs a folder");
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "user") == 0)
-		return cmd_user(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "check") == 0)
-		return cmd_check(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "keys") == 0)
-		return cmd_keys(&cfg, argc - 2, argv + 2);
 	if (strcmp(cmd, "routes") == 0) {
 		/* The route table, for docs/openapi.yaml's test and for operators. */
 		for (size_t i = 0; i < route_count; i++)
 			printf("%s %s\n", routes[i].method, routes[i].pattern);
 		return 0;
 	}
-	if (strcmp(cmd, "purge") == 0)
-		return cmd_purge(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "backup") == 0)
-		return cmd_backup(&cfg, argc - 2, argv + 2);
-	if (strcmp(cmd, "restore") == 0)
-		return cmd_restore(&cfg, argc - 2, argv + 2);
-	return usage_error("unknown command");
+
+	/* Defaults, then the file, then $CIVICARD_DATA, then flags. */
+	struct config cfg;
+	config_defaults(&cfg);
+	int status = 2;
+	if (config_file && *config_file) {
+		char err[4096];
+		if (config_load_file(&cfg, config_file, err, sizeof err) < 0) {
+			/* Every problem, one line each. */
+			for (char *line = err, *next; line && *line; line = next) {
+				next = strchr(line, '\n');
+				if (next)
+					*next++ = '\0';
+				fprintf(stderr, "civicard: %s\n", line);
+			}
+			status = 1;
+			goto out;
+		}
+	}
+	const char *env = getenv("CIVICARD_DATA");
+	if (env && *env)
+		cfg.data_dir = env;
+	if (data)
+		cfg.data_dir = data;
+	if (!cfg.data_dir[0]) {
+		status = usage_error("--data needs a folder");
+		goto out;
+	}
+
+	if (strcmp(cmd, "serve") == 0) {
+		status = cmd_serve(&cfg, argc - 2, argv + 2);   /* its flags, then finish */
+		goto out;
+	}
+	static const struct {
+		const char *name;
+		int (*run)(struct config *, int, char **);
+	} commands[] = {
+		{ "user", cmd_user }, { "check", cmd_check }, { "config", cmd_config },
+		{ "keys", cmd_keys }, { "purge", cmd_purge }, { "backup", cmd_backup },
+		{ "restore", cmd_restore },
+	};
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(cmd, commands[i].name) == 0) {
+			status = finish_config(&cfg);
+			if (status == 0)
+				status = commands[i].run(&cfg, argc - 2, argv + 2);
+			goto out;
+		}
+	}
+	status = usage_error("unknown command");
+out:
+	config_free(&cfg);
+	return status;
 }

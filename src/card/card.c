@@ -2,6 +2,7 @@
 #include "card.h"
 #include "card_pdf.h"
 #include "audit.h"
+#include "config.h"
 #include "log.h"
 #include "names.h"
 #include "photo.h"
@@ -11,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define VALIDITY_YEARS 5
 
 /* Document types a clerk may record as inspected: types only, never
  * numbers or copies. A city sets its own with `serve --evidence-types`. */
@@ -317,7 +316,7 @@ int card_issue(struct db *db, const struct keystore *ks, struct card *c, const c
 		return -1;
 
 	card_today(c->issued_on);
-	add_years(c->issued_on, VALIDITY_YEARS, c->expires_on);
+	add_years(c->issued_on, card_validity_years(c->date_of_birth, c->issued_on), c->expires_on);
 	c->version = 1;
 	c->kid = ks->current_kid;
 	lookup_of(ks, c->family_name, c->date_of_birth, lookup);
@@ -640,7 +639,8 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	c.kid = ks->current_kid;
 	card_today(c.issued_on);
 	if (kind == CARD_RENEW)
-		add_years(c.issued_on, VALIDITY_YEARS, c.expires_on);
+		add_years(c.issued_on, card_validity_years(c.date_of_birth, c.issued_on),
+			  c.expires_on);
 	if (!(pj = personal_json(&c)))
 		goto rollback;
 	lookup_of(ks, c.family_name, c.date_of_birth, lookup);

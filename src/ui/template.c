@@ -1318,6 +1318,32 @@ const char *tpl_default_lang(const struct tpl_set *set)
 	return set ? set->langs[set->default_lang].code : NULL;
 }
 
+int tpl_set_offer(struct tpl_set *set, const char *const *codes, size_t n, char *err,
+		  size_t errlen)
+{
+	if (n == 0)
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		if (!tpl_has_lang(set, codes[k]))
+			return fail(err, errlen, "no catalogue for language '%s'", codes[k]);
+	size_t kept = 0;
+	for (size_t i = 0; i < set->nlangs; i++) {
+		int offered = 0;
+		for (size_t k = 0; k < n; k++)
+			offered |= strcmp(set->langs[i].code, codes[k]) == 0;
+		if (!offered) {
+			lang_free(&set->langs[i]);
+			continue;
+		}
+		set->langs[kept] = set->langs[i];
+		if (strcmp(set->langs[kept].code, codes[0]) == 0)
+			set->default_lang = kept;
+		kept++;
+	}
+	set->nlangs = kept;   /* still sorted by code */
+	return 0;
+}
+
 int tpl_require_key(const struct tpl_set *set, const char *prefix, const char *code,
 		    const char *user, char *err, size_t errlen)
 {
