@@ -109,8 +109,11 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
  * card texts. 0, or -1 with "KEY: why" in err. */
 int config_finish(struct config *c, char *err, size_t errlen);
 
-/* One per CPU for threads and workers left at 0 (auto). */
+/* Threads and workers left at 0 (auto): one HTTP thread per CPU, 2 workers
+ * per CPU + 2. */
 void config_resolve_threads(struct config *c);
+/* How many Argon2id hashes may run at once: one per CPU, at most workers. */
+unsigned config_password_concurrency(const struct config *c);
 
 /* The configuration in effect, as a file with every key. */
 void config_print(const struct config *c, FILE *f);

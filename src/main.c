@@ -401,7 +401,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		app.route_patterns[i] = routes[i].pattern;
 	}
 	randombytes_buf(app.prelogin_key, sizeof app.prelogin_key);
-	password_set_concurrency((int)cfg->workers);
+	password_set_concurrency((int)config_password_concurrency(cfg));
 	if (cfg->public_url)
 		snprintf(app.public_url, sizeof app.public_url, "%s", cfg->public_url);
 

@@ -120,8 +120,18 @@ void config_resolve_threads(struct config *c)
 	unsigned n = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
 	if (!c->threads)
 		c->threads = n;
+	/* Workers run Argon2id and the card's database writes; Argon2id
+	 * holds at most one per CPU (password_concurrency), so the extra
+	 * workers keep issuance and search moving while log-ins hash. */
 	if (!c->workers)
-		c->workers = n;
+		c->workers = 2 * n + 2 < 64 ? 2 * n + 2 : 64;
+}
+
+unsigned config_password_concurrency(const struct config *c)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
+	return c->workers < n ? c->workers : n;
 }
 
 /* ---- value parsers ---- */
