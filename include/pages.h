@@ -104,6 +104,27 @@ void ui_card_issued_page(struct request *req, const struct card *c, char code[15
  *   GET  /audit               the audit log, auditors and admins: 100
  *                             entries a page, newest first, ?before=ID for
  *                             older ones, and whether the chain is intact */
+/* The staff accounts (src/ui/pages_staff.c), administrators only:
+ *   GET  /users               every account: name, role, active or
+ *                             disabled, created; the add form
+ *   POST /users               add one (urlencoded, CSRF; username, role;
+ *                             slow: Argon2id): 201 with its one-time
+ *                             password shown once; 400 field errors beside
+ *                             the fields, 409 the name is taken
+ *   POST /users/{id}/disable  (CSRF only) ends its sessions; 200 the page
+ *   POST /users/{id}/enable   (CSRF only)
+ *   POST /users/{id}/reset    (CSRF only; slow) a new one-time password,
+ *                             its sessions ended, its sign-in throttle
+ *                             cleared
+ * For the caller's own account these three answer 409 and change nothing;
+ * 404 for no such account. Each change is audited (user.create,
+ * user.disable, user.enable, user.reset) with the account's name. */
+void ui_users_page(struct request *req);
+void ui_user_add(struct request *req);
+void ui_user_disable(struct request *req);
+void ui_user_enable(struct request *req);
+void ui_user_reset(struct request *req);
+
 void ui_requests_page(struct request *req);
 void ui_request_approve(struct request *req);
 void ui_request_reject(struct request *req);
@@ -114,7 +135,8 @@ void ui_audit_page(struct request *req);
 void ui_dashboard_staff(struct request *req, json_t *ctx);
 
 /* The catalogue keys the staff pages look up at run time (audit action
- * names, why the chain broke). 0, or -1 with the missing key in err. */
+ * names, why the chain broke, the staff accounts' roles, field errors and
+ * notices). 0, or -1 with the missing key in err. */
 int ui_staff_check(const struct tpl_set *set, char *err, size_t errlen);
 
 #endif

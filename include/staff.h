@@ -31,6 +31,15 @@ int user_insert(struct db *db, const char *username, enum role role,
 		const char *password_hash, int must_change, int64_t *ret_id);
 /* 0 found, -ENOENT, -EIO. */
 int user_find(struct db *db, const char *username, struct user *ret);
+int user_find_id(struct db *db, int64_t id, struct user *ret);
+/* Every account, by name (at most 1000), as a JSON array of {id, username,
+ * role, must_change_password, disabled, created_at (unix seconds)}: never
+ * the password hash. New reference, NULL on error. */
+struct json_t;
+struct json_t *user_list(struct db *db);
+/* 0, -ENOENT (no such id), -EIO. Sessions are not touched: the caller
+ * ends them (session_delete_user) in the same transaction. */
+int user_set_disabled(struct db *db, int64_t id, int disabled);
 int user_set_password(struct db *db, int64_t id, const char *password_hash, int must_change);
 /* Active admin accounts, -1 on error. */
 int64_t admin_count(struct db *db);
@@ -56,5 +65,7 @@ int session_delete(struct db *db, const uint8_t hash[SESSION_HASH_BYTES]);
 int session_delete_expired(struct db *db, int64_t now);
 /* Ends every other session of a user, e.g. after a password change. */
 int session_delete_others(struct db *db, int64_t user_id, const uint8_t keep[SESSION_HASH_BYTES]);
+/* Ends every session of a user: disabled, or password reset by an admin. */
+int session_delete_user(struct db *db, int64_t user_id);
 
 #endif

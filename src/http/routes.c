@@ -77,6 +77,11 @@ const struct route routes[] = {
 	{ "POST", "/requests/{id}/approve", ui_request_approve, CLERKS,   ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
 	{ "POST", "/requests/{id}/reject",  ui_request_reject, CLERKS,    ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
 	{ "GET",  "/audit",                 ui_audit_page,   ROLE_AUDITOR | ROLE_ADMIN, ROUTE_WEB_AUTH, 0 },
+	{ "GET",  "/users",                 ui_users_page,   ROLE_ADMIN,  ROUTE_WEB_AUTH, 0 },
+	{ "POST", "/users",                 ui_user_add,     ROLE_ADMIN,  ROUTE_WEB_AUTH | ROUTE_FORM | ROUTE_SLOW, 4 KB },
+	{ "POST", "/users/{id}/disable",    ui_user_disable, ROLE_ADMIN,  ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "POST", "/users/{id}/enable",     ui_user_enable,  ROLE_ADMIN,  ROUTE_WEB_AUTH | ROUTE_FORM, 4 KB },
+	{ "POST", "/users/{id}/reset",      ui_user_reset,   ROLE_ADMIN,  ROUTE_WEB_AUTH | ROUTE_FORM | ROUTE_SLOW, 4 KB },
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

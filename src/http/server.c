@@ -304,6 +304,17 @@ static int begin(struct request *req, const char *method, const char *version)
 		return 1;
 	}
 
+	/* The page language, before anything can fail: a 404 or 405 page
+	 * speaks it too. */
+	if (strncmp(req->path, "/api/", 5) != 0) {
+		const char *q = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "lang");
+		req->lang = choose_language(app, q,
+					    MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "lang"),
+					    req_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+		if (q && strcmp(q, req->lang) == 0)
+			req->set_lang = req->lang;
+	}
+
 	char allow[64];
 	int idx = router_match(routes, route_count, method, req->path, req->params, allow, sizeof allow);
 	if (idx == ROUTE_NONE) {
@@ -361,14 +372,6 @@ static int begin(struct request *req, const char *method, const char *version)
 								      "civicard_session"));
 	req->cookie_prelogin = dup_or_null(MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
 								       "civicard_login"));
-	if (strncmp(req->path, "/api/", 5) != 0) {
-		const char *q = req_query(req, "lang");
-		req->lang = choose_language(app, q,
-					    MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "lang"),
-					    req_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
-		if (q && strcmp(q, req->lang) == 0)
-			req->set_lang = req->lang;
-	}
 	return check_identity(req);
 }
 

@@ -89,4 +89,14 @@ const char *const db_sql[STMT__COUNT] = {
 		" WHERE id < ? ORDER BY id DESC LIMIT ?",
 	[STMT_SESSION_DELETE_ALL] =
 		"DELETE FROM sessions",
+	[STMT_USER_LIST] =
+		"SELECT id, username, role, must_change_password, disabled, created_at"
+		" FROM users ORDER BY username LIMIT 1000",
+	[STMT_USER_BY_ID] =
+		"SELECT id, username, role, password_hash, must_change_password, disabled"
+		" FROM users WHERE id = ?",
+	[STMT_USER_SET_DISABLED] =
+		"UPDATE users SET disabled = ? WHERE id = ?",
+	[STMT_SESSION_DELETE_USER] =
+		"DELETE FROM sessions WHERE user_id = ?",
 };

@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -74,23 +75,27 @@ int user_insert(struct db *db, const char *username, enum role role,
 	return 0;
 }
 
-int user_find(struct db *db, const char *username, struct user *ret)
+/* Reads the row st stands on (SELECT id, username, role, password_hash,
+ * must_change_password, disabled) into *ret. */
+static void user_of_row(sqlite3_stmt *st, struct user *ret)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_NAME);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	struct user u = { 0 };
+	u.id = sqlite3_column_int64(st, 0);
+	copy_text(u.username, sizeof u.username, sqlite3_column_text(st, 1));
+	u.role = role_parse((const char *)sqlite3_column_text(st, 2));
+	copy_text(u.password_hash, sizeof u.password_hash, sqlite3_column_text(st, 3));
+	u.must_change_password = sqlite3_column_int(st, 4);
+	u.disabled = sqlite3_column_int(st, 5);
+	*ret = u;
+}
+
+/* Steps st (a user query, bound) once: 0 with *ret filled, -ENOENT, -EIO. */
+static int user_fetch(sqlite3_stmt *st, struct user *ret)
+{
 	int rc = sqlite3_step(st);
 	int r = 0;
 	if (rc == SQLITE_ROW) {
-		struct user u = { 0 };
-		u.id = sqlite3_column_int64(st, 0);
-		copy_text(u.username, sizeof u.username, sqlite3_column_text(st, 1));
-		u.role = role_parse((const char *)sqlite3_column_text(st, 2));
-		copy_text(u.password_hash, sizeof u.password_hash, sqlite3_column_text(st, 3));
-		u.must_change_password = sqlite3_column_int(st, 4);
-		u.disabled = sqlite3_column_int(st, 5);
-		*ret = u;
+		user_of_row(st, ret);
 	} else if (rc == SQLITE_DONE) {
 		r = -ENOENT;
 	} else {
@@ -99,6 +104,67 @@ int user_find(struct db *db, const char *username, struct user *ret)
 	}
 	sqlite3_reset(st);
 	return r;
+}
+
+int user_find(struct db *db, const char *username, struct user *ret)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_NAME);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	return user_fetch(st, ret);
+}
+
+int user_find_id(struct db *db, int64_t id, struct user *ret)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_ID);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return user_fetch(st, ret);
+}
+
+json_t *user_list(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_LIST);
+	if (!st)
+		return NULL;
+	json_t *list = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *role = (const char *)sqlite3_column_text(st, 2);
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:b, s:b, s:I}",
+			"id", (json_int_t)sqlite3_column_int64(st, 0),
+			"username", name ? name : "",
+			"role", role ? role : "",
+			"must_change_password", sqlite3_column_int(st, 3) != 0,
+			"disabled", sqlite3_column_int(st, 4) != 0,
+			"created_at", (json_int_t)sqlite3_column_int64(st, 5)));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_error("list users: %s", sqlite3_errstr(rc));
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+int user_set_disabled(struct db *db, int64_t id, int disabled)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_DISABLED);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int(st, 1, disabled ? 1 : 0);
+	sqlite3_bind_int64(st, 2, id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_error("disable user: %s", sqlite3_errstr(rc));
+		return -EIO;
+	}
+	return sqlite3_changes(db_handle(db)) == 1 ? 0 : -ENOENT;
 }
 
 int user_set_password(struct db *db, int64_t id, const char *password_hash, int must_change)
@@ -208,4 +274,9 @@ int session_delete_expired(struct db *db, int64_t now)
 int session_delete_others(struct db *db, int64_t user_id, const uint8_t keep[SESSION_HASH_BYTES])
 {
 	return run_hash_stmt(db, STMT_SESSION_DELETE_USER_OTHERS, keep, user_id);
+}
+
+int session_delete_user(struct db *db, int64_t user_id)
+{
+	return run_hash_stmt(db, STMT_SESSION_DELETE_USER, NULL, user_id);
 }

@@ -10,7 +10,8 @@
  * make another card, so the address becomes the card's own page
  * (data-card-url): a reload then shows the card, without the code. The
  * code itself is never in any URL. The page after a revocation does the
- * same.
+ * same. Other pages that answer a POST with a one-time secret (the
+ * staff accounts page: a new one-time password) say data-page-url.
  *
  * The card's action forms (data-once: revoke, reissue, renew) send once:
  * a second click while the first is on its way would make a second new
@@ -54,8 +55,9 @@
 		});
 	});
 
-	var issued = document.querySelector('[data-card-url]');
+	var issued = document.querySelector('[data-card-url], [data-page-url]');
 	if (issued && window.history && typeof window.history.replaceState === 'function') {
-		window.history.replaceState(null, '', issued.getAttribute('data-card-url'));
+		window.history.replaceState(null, '', issued.getAttribute('data-card-url') ||
+			issued.getAttribute('data-page-url'));
 	}
 }());

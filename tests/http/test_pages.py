@@ -346,6 +346,26 @@ def pages_in_french(s):
     check(status == 403 and esc(fr["error.403"]) in page, "the error page in French")
 
 
+@test
+def unknown_pages_speak_the_browsers_language(s):
+    """A 404 or 405 is decided before any handler runs: its page must
+    still follow the browser's language, the ?lang= switch and the cookie."""
+    for lang, header in (("fr", "fr-CA,fr;q=0.9"), ("es", "es-MX,es;q=0.9,en;q=0.3")):
+        cat = catalogue(lang)
+        b = Browser(s, header)
+        status, _, page = b.get("/no-such-page")
+        check(status == 404 and f'<html lang="{lang}">' in page and esc(cat["error.404"]) in page,
+              f"404 in {lang}: {status}")
+        check('class="lang-switch"' in page, "with the language switch")
+        status, _, page = b.request("DELETE", "/reprint")
+        check(status == 405 and f'<html lang="{lang}">' in page, f"405 in {lang}: {status}")
+    b = Browser(s, "en")
+    status, _, page = b.get("/no-such-page?lang=es")
+    check(status == 404 and '<html lang="es">' in page, f"the switch on a 404 page: {status}")
+    status, _, page = b.get("/also-missing")
+    check('<html lang="es">' in page, "and the choice is remembered")
+
+
 # ---------------------------------------------- revoke, reissue, renew
 
 def new_card(s, family):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Black-box tests of the staff pages: the clerks' reprint queue
-(/requests) and the auditors' log (/audit), driven as a browser drives
+(/requests), the auditors' log (/audit) and the administrators' staff
+accounts (/users), driven as a browser drives
 them: a cookie jar, CSRF tokens scraped from each form, urlencoded posts,
 and the HTML read back.
 
@@ -18,6 +19,7 @@ from pagelib import PAGES, Browser, catalogue, check_csp, csrf_of, esc
 
 CLERK = ("clerk-staff", "clerk staff password")        # invented
 AUDITOR = ("auditor-staff", "auditor staff password")  # invented
+ADMIN = ("admin-staff", "admin staff password")        # invented
 DOB = "1990-02-14"
 
 EN = None
@@ -44,6 +46,10 @@ def clerk(s, lang="en"):
 
 def auditor(s, lang="en"):
     return login(s, AUDITOR, "auditor", lang)
+
+
+def admin(s, lang="en"):
+    return login(s, ADMIN, "admin", lang)
 
 
 def new_card(s, family):
@@ -311,13 +317,208 @@ def pages_in_french(s):
     check(esc(fr["dashboard.audit_intro"]) in page, "the dashboard in French")
 
 
+# ---- staff accounts (administrators) ----
+
+OTP = re.compile(r'<p class="otp" lang="en"><span class="visually-hidden">[^<]*</span><strong>'
+                 r'([0-9A-Z]{5}(?:-[0-9A-Z]{5}){3})</strong></p>')
+
+
+def user_row(page, name):
+    """The table row of account name, or None."""
+    m = re.search(r'<tr>\n<th scope="row" class="username">' + re.escape(name) + r'</th>.*?</tr>',
+                  page, re.S)
+    return m.group(0) if m else None
+
+
+def user_id(page, name):
+    m = re.search(r'action="/users/(\d+)/(?:disable|enable)"', user_row(page, name) or "")
+    check(m, f"{name}: a disable or enable form")
+    return m.group(1)
+
+
+def add_user(b, name, role):
+    page = b.get("/users")[2]
+    return b.post_form("/users", [("csrf", csrf_of(page)), ("username", name), ("role", role)])
+
+
+def audited(s, action, subject):
+    db = sqlite3.connect(os.path.join(s.data, "civicard.db"))
+    try:
+        return db.execute("SELECT actor FROM audit_log WHERE action = ? AND subject = ?"
+                          " ORDER BY id DESC", (action, subject)).fetchone()
+    finally:
+        db.close()
+
+
+@test
+def admin_adds_a_clerk_who_must_choose_a_password(s):
+    b = admin(s)
+    page = b.get("/dashboard")[2]
+    check('href="/users"' in page, "the dashboard leads an admin to the staff accounts")
+    status, _, page = b.get("/users")
+    check(status == 200, f"GET /users: {status}")
+    check(user_row(page, ADMIN[0]) and en("users.self") in user_row(page, ADMIN[0]),
+          "the admin's own row says it is theirs, without a disable button")
+    check("password_hash" not in page and "$argon2" not in page, "no password hash on the page")
+    # Typed with capitals and spaces: kept as the sign-in form wants it.
+    status, _, page = add_user(b, "  Noor.Haddad-Test ", "clerk")
+    check(status == 201, f"add: {status}")
+    check(f"{en('users.notice.created')} <strong>noor.haddad-test</strong>" in page, "created, by name")
+    m = OTP.search(page)
+    check(m, "the one-time password is shown")
+    otp = m.group(1)
+    check('data-page-url="/users"' in page, "a reload will not post the form again")
+    row = user_row(page, "noor.haddad-test")
+    check(row and en("role.clerk") in row and en("users.status.must_change") in row, f"listed: {row}")
+    check(audited(s, "user.create", "noor.haddad-test") == (ADMIN[0],), "audited with who did it")
+    # Shown once: the list does not show it again.
+    check(otp not in b.get("/users")[2], "the one-time password is not shown again")
+    # The new clerk signs in with it and must choose a password first.
+    nb = Browser(s)
+    _, _, lp = nb.get("/login")
+    status, h, _ = nb.post_form("/login", [("username", "noor.haddad-test"), ("password", otp),
+                                           ("csrf", csrf_of(lp))])
+    check(status == 303 and h["Location"] == "/password", f"first sign-in: {status} {h.get('Location')}")
+    check(nb.get("/cards/new")[0] == 303, "nothing else before the password is changed")
+
+
+@test
+def add_form_errors_are_next_to_the_field(s):
+    b = admin(s)
+    before = b.get("/users")[2].count('<th scope="row"')
+    cases = [("", "clerk", 400, "users.error.username_required", "username"),
+             ("noor haddad", "clerk", 400, "users.error.username_invalid", "username"),
+             ("-noor", "auditor", 400, "users.error.username_invalid", "username"),
+             ("x" * 65, "clerk", 400, "users.error.username_invalid", "username"),
+             ("noor.valid", "", 400, "users.error.role_required", "role"),
+             ("noor.valid", "superuser", 400, "users.error.role_required", "role"),
+             (ADMIN[0], "clerk", 409, "users.error.username_taken", "username")]
+    for name, role, want, key, field in cases:
+        status, _, page = add_user(b, name, role)
+        check(status == want, f"{name!r}/{role!r}: {status}")
+        msg = en(key)
+        check(f'id="{field}-error"><span class="visually-hidden">{en("card.errors.prefix")} </span>'
+              f'{msg}</p>' in page, f"{name!r}: the error beside the field")
+        check('class="error-summary"' in page and f'href="#{"username" if field == "username" else "role-clerk"}"'
+              in page, "the summary links to the field")
+        if field == "username":
+            check('aria-describedby="username-hint username-error" aria-invalid="true"' in page,
+                  "the field is marked invalid and described by its error")
+        check(OTP.search(page) is None, "no password shown")
+        if role in ("clerk", "auditor") and name:
+            check(f'value="{esc(name)}"' in page, "what was typed is kept")
+    check(b.get("/users")[2].count('<th scope="row"') == before, "no account was created")
+    page = b.get("/users")[2]
+    status, _, _ = b.post_form("/users", [("csrf", csrf_of(page)), ("username", "noor.extra"),
+                                          ("role", "clerk"), ("nationality", "x")])
+    check(status == 400, f"an unknown field: {status}")
+    status, _, _ = b.post_form("/users", [("csrf", "wrong"), ("username", "noor.csrf"), ("role", "clerk")])
+    check(status == 403, f"a wrong CSRF token: {status}")
+    check(user_row(b.get("/users")[2], "noor.extra") is None and
+          user_row(b.get("/users")[2], "noor.csrf") is None, "neither was created")
+
+
+@test
+def disabling_signs_out_and_enabling_lets_back_in(s):
+    b = admin(s)
+    c = clerk(s)
+    check(c.get("/dashboard")[0] == 200, "the clerk is signed in")
+    page = b.get("/users")[2]
+    uid = user_id(page, CLERK[0])
+    status, _, page = b.post_form(f"/users/{uid}/disable", [("csrf", csrf_of(page))])
+    check(status == 200 and f"{en('users.notice.disabled')} <strong>{CLERK[0]}</strong>" in page,
+          f"disabled: {status}")
+    row = user_row(page, CLERK[0])
+    check(en("users.status.disabled") in row and "✕" in row and f'/users/{uid}/enable' in row,
+          "disabled, in words and an icon, with an enable button")
+    status, h, _ = c.get("/dashboard")
+    check(status == 303 and h["Location"] == "/login", f"the clerk's session ended: {status}")
+    nb = Browser(s)
+    _, _, lp = nb.get("/login")
+    status, _, _ = nb.post_form("/login", [("username", CLERK[0]), ("password", CLERK[1]),
+                                           ("csrf", csrf_of(lp))])
+    check(status == 401, f"a disabled account cannot sign in: {status}")
+    check(audited(s, "user.disable", CLERK[0]) == (ADMIN[0],), "audited")
+    status, _, page = b.post_form(f"/users/{uid}/enable", [("csrf", csrf_of(page))])
+    check(status == 200 and en("users.status.active") in user_row(page, CLERK[0]), f"enabled: {status}")
+    check(clerk(s).get("/dashboard")[0] == 200, "the clerk signs in again with the same password")
+
+
+@test
+def reset_gives_a_new_one_time_password(s):
+    b = admin(s)
+    who = ("auditor-reset", "auditor reset password")   # invented
+    r = s.cli("user", "add", who[0], "--role", "auditor", stdin=who[1] + "\n")
+    check(r.returncode == 0, f"user add: {r.stderr}")
+    a = Browser(s).login(*who)
+    page = b.get("/users")[2]
+    uid = user_id(page, who[0])
+    status, _, page = b.post_form(f"/users/{uid}/reset", [("csrf", csrf_of(page))])
+    check(status == 200, f"reset: {status}")
+    m = OTP.search(page)
+    check(m and f"{en('users.notice.reset')} <strong>{who[0]}</strong>" in page, "a new one-time password")
+    check(a.get("/audit")[0] == 303, "the auditor's session ended")
+    nb = Browser(s)
+    _, _, lp = nb.get("/login")
+    status, _, _ = nb.post_form("/login", [("username", who[0]), ("password", who[1]), ("csrf", csrf_of(lp))])
+    check(status == 401, f"the old password no longer works: {status}")
+    _, _, lp = nb.get("/login")
+    status, h, _ = nb.post_form("/login", [("username", who[0]), ("password", m.group(1)),
+                                           ("csrf", csrf_of(lp))])
+    check(status == 303 and h["Location"] == "/password", f"the new one works, once: {status}")
+    check(audited(s, "user.reset", who[0]) == (ADMIN[0],), "audited")
+
+
+@test
+def an_admin_cannot_lock_themselves_out(s):
+    b = admin(s)
+    page = b.get("/users")[2]
+    db = sqlite3.connect(os.path.join(s.data, "civicard.db"))
+    (uid,) = db.execute("SELECT id FROM users WHERE username = ?", (ADMIN[0],)).fetchone()
+    db.close()
+    for action in ("disable", "reset"):
+        status, _, out = b.post_form(f"/users/{uid}/{action}", [("csrf", csrf_of(page))])
+        check(status == 409 and en("users.notice.self") in out and 'role="alert"' in out,
+              f"{action} oneself: {status}")
+    check(b.get("/dashboard")[0] == 200, "still signed in")
+    status, _, _ = b.post_form("/users/999999/disable", [("csrf", csrf_of(page))])
+    check(status == 404, f"no such account: {status}")
+    status, _, _ = b.post_form("/users/abc/disable", [("csrf", csrf_of(page))])
+    check(status == 404, f"a malformed id: {status}")
+
+
+@test
+def only_admins_manage_accounts(s):
+    for b in (clerk(s), auditor(s)):
+        status, _, page = b.get("/users")
+        check(status == 403, f"GET /users: {status}")
+        status, _, _ = b.post_form("/users", [("csrf", csrf_of(b.get("/dashboard")[2])),
+                                              ("username", "sneaky"), ("role", "admin")])
+        check(status == 403, f"POST /users: {status}")
+        check('href="/users"' not in b.get("/dashboard")[2], "no link to it on their dashboard")
+    status, h, _ = Browser(s).get("/users")
+    check(status == 303 and h["Location"] == "/login", f"no session: {status}")
+    check(user_row(admin(s).get("/users")[2], "sneaky") is None, "nothing created")
+
+
+@test
+def users_page_in_french_and_spanish(s):
+    for lang in ("fr", "es"):
+        cat = catalogue(lang)
+        status, _, page = admin(s, lang).get("/users")
+        check(status == 200 and f'<html lang="{lang}">' in page, f"{lang}: {status}")
+        for k in ("users.title", "users.add.heading", "users.field.username_hint", "role.clerk",
+                  "users.role_hint.auditor", "users.status.active"):
+            check(esc(cat[k]) in page, f"{k} in {lang}")
+
+
 @test
 def every_page_obeys_the_csp(s):
     seen = set()
     for where, page in PAGES:
         check_csp(where, page)
         seen.add(where.split(" ")[1].split("?")[0])
-    for p in ("/requests", "/audit", "/dashboard"):
+    for p in ("/requests", "/audit", "/dashboard", "/users"):
         check(p in seen, f"{p} was among the pages checked")
     check(any(re.fullmatch(r"/requests/\d+/approve", p) for p in seen), "an approval page was checked")
 
