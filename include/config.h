@@ -104,6 +104,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 /* Read a configuration file (conf_file.c). 0, or -1 with one line per
  * problem in err: "FILE:LINE: KEY: why". */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* The same from an open stream; name is used in the messages. */
+int config_load_stream(struct config *c, FILE *f, const char *name, char *err, size_t errlen);
 
 /* After the file and the flags: check what keys say together and join the
  * card texts. 0, or -1 with "KEY: why" in err. */

@@ -104,34 +104,40 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
 {
-	struct reader r = { .path = path, .cfg = c, .err = err, .errlen = errlen };
 	err[0] = '\0';
-	r.f = fopen(path, "re");
-	if (!r.f) {
+	FILE *f = fopen(path, "re");
+	if (!f) {
 		snprintf(err, errlen, "%s: cannot be read: %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fileno(r.f), &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a file", path);
-		fclose(r.f);
+		fclose(f);
 		return -1;
 	}
 	if (st.st_mode & 002) {
 		snprintf(err, errlen, "%s: anyone may change it: run chmod o-w on it", path);
-		fclose(r.f);
+		fclose(f);
 		return -1;
 	}
+	int rc = config_load_stream(c, f, path, err, errlen);
+	fclose(f);
+	if (rc == 0)
+		c->config_file = path;
+	return rc;
+}
+
+int config_load_stream(struct config *c, FILE *f, const char *name, char *err, size_t errlen)
+{
+	struct reader r = { .f = f, .path = name, .cfg = c, .err = err, .errlen = errlen };
+	err[0] = '\0';
 	/* read_line() reports lines without "=" itself; inih returns the
 	 * first line it still could not parse (a broken [section]). */
 	int rc = ini_parse_stream(read_line, &r, on_key, &r);
-	fclose(r.f);
 	if (rc > 0)
 		problem(&r, rc, "not a \"key = value\" line");
 	else if (rc < 0)
 		problem(&r, r.line, "cannot be read");
-	if (r.problems)
-		return -1;
-	c->config_file = path;
-	return 0;
+	return r.problems ? -1 : 0;
 }
