@@ -64,25 +64,65 @@ int reprint_check(struct db *db, const struct keystore *ks, const char *number, 
 	return code_ok && dob_ok;
 }
 
+/* The card's request still waiting for a clerk, if any: 1 (id and
+ * report_lost set), 0 none, -1 error. */
+static int pending_for_card(struct db *db, const char *number, int64_t *id, int *report_lost)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_REPRINT_PENDING_FOR_CARD);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*report_lost = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A resident who asks twice (a double click, or asking again the next
+ * day) gets the request already waiting, so a clerk approves one reprint,
+ * not two; a lost report added later marks it. */
 int reprint_request_add(struct db *db, const char *number, int report_lost, int64_t *ret_id)
 {
 	int own = db_join(db);
 	if (own < 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(db, STMT_REPRINT_INSERT);
-	if (!st)
+	int64_t id = 0;
+	int was_lost = 0, again = pending_for_card(db, number, &id, &was_lost);
+	sqlite3_stmt *st;
+	if (again < 0)
 		goto fail;
-	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, report_lost ? 1 : 0);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	*ret_id = sqlite3_last_insert_rowid(db_handle(db));
-	char detail[48];
-	snprintf(detail, sizeof detail, "request %lld%s", (long long)*ret_id,
-		 report_lost ? ", reported lost" : "");
+	if (again && report_lost && !was_lost) {
+		st = db_stmt(db, STMT_REPRINT_MARK_LOST);
+		if (!st)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		if (step_done(st) < 0)
+			goto fail;
+	} else if (!again) {
+		st = db_stmt(db, STMT_REPRINT_INSERT);
+		if (!st)
+			goto fail;
+		sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, report_lost ? 1 : 0);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		if (step_done(st) < 0)
+			goto fail;
+		id = sqlite3_last_insert_rowid(db_handle(db));
+	}
+	*ret_id = id;
+	char detail[64];
+	snprintf(detail, sizeof detail, "request %lld%s%s", (long long)id,
+		 again ? " asked again" : "", report_lost ? ", reported lost" : "");
 	if (audit_append(db, "resident", "reprint.request", number, detail) < 0)
 		goto fail;
 	if (db_finish(db, own) < 0)

@@ -99,4 +99,9 @@ const char *const db_sql[STMT__COUNT] = {
 		"UPDATE users SET disabled = ? WHERE id = ?",
 	[STMT_SESSION_DELETE_USER] =
 		"DELETE FROM sessions WHERE user_id = ?",
+	[STMT_REPRINT_PENDING_FOR_CARD] =
+		"SELECT id, report_lost FROM reprint_requests"
+		" WHERE status = 'pending' AND card_number = ? ORDER BY id LIMIT 1",
+	[STMT_REPRINT_MARK_LOST] =
+		"UPDATE reprint_requests SET report_lost = 1 WHERE id = ?",
 };

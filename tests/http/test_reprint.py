@@ -82,6 +82,29 @@ def lost_report_revokes_at_once(s):
 
 
 @test
+def asking_twice_is_one_request(s):
+    """A double click, or asking again the next day, must not make the
+    clerk print two cards: the request waiting is the one answered."""
+    c = new_card(s, "Reprintdxyz")
+    status, _, first = ask(s, c)
+    check(status == 202, f"first: {status} {first}")
+    status, _, again = ask(s, c)
+    check(status == 202 and again["id"] == first["id"], f"again: {status} {again} vs {first}")
+    status, _, lost = ask(s, c, lost=True)
+    check(status == 202 and lost["id"] == first["id"], f"then lost: {status} {lost}")
+    check(verify(s, c["qr_text"]) == "revoked", "the lost report still revokes at once")
+    queue = s.json("GET", "/api/v1/reprint-requests?status=pending", token=token(s))[2]["requests"]
+    mine = [q for q in queue if q["card_number"] == c["card_number"]]
+    check(len(mine) == 1 and mine[0]["report_lost"] is True, f"one request, marked lost: {mine}")
+    status, _, v2 = s.json("POST", f"/api/v1/reprint-requests/{first['id']}/approve", None,
+                           token=token(s))
+    check(status == 201 and v2["version"] == 2, f"approve: {status} {v2}")
+    # Once decided, a new request is a new one.
+    status, _, later = ask(s, v2, code=v2["reprint_code"])
+    check(status == 202 and later["id"] != first["id"], f"after the decision: {status} {later}")
+
+
+@test
 def staff_only_queue(s):
     check(s.json("GET", "/api/v1/reprint-requests")[0] == 401, "no token")
     check(s.json("POST", "/api/v1/reprint-requests/1/approve")[0] == 401, "no token")
