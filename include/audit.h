@@ -24,6 +24,15 @@ int audit_append(struct db *db, const char *actor, const char *action,
 int audit_verify(struct db *db, int64_t *ret_entries, int64_t *ret_bad_id,
 		 char *why, size_t whylen);
 
+/* The newest entry: its id (0 when the log is empty) and hash. The pair,
+ * written down somewhere else, is an anchor: the chain alone proves order
+ * and content, not that nothing was cut from its end. 0 or -1. */
+int audit_head(struct db *db, int64_t *ret_id, uint8_t ret_hash[AUDIT_HASH_BYTES]);
+
+/* Is entry id still the one with this hash? 0 yes, 1 no (missing or
+ * different: the log was cut or rewritten since the anchor), -1 error. */
+int audit_anchor_check(struct db *db, int64_t id, const uint8_t hash[AUDIT_HASH_BYTES]);
+
 /* Entries with id < before (0: from the newest), newest first, at most
  * limit, as a JSON array of {id, at, actor, action, subject, detail}.
  * NULL on error. */

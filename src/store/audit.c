@@ -146,6 +146,41 @@ int audit_verify(struct db *db, int64_t *ret_entries, int64_t *ret_bad_id,
 	return result;
 }
 
+int audit_head(struct db *db, int64_t *ret_id, uint8_t ret_hash[AUDIT_HASH_BYTES])
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_AUDIT_LAST);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st), r = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == AUDIT_HASH_BYTES) {
+		*ret_id = sqlite3_column_int64(st, 0);
+		memcpy(ret_hash, sqlite3_column_blob(st, 1), AUDIT_HASH_BYTES);
+	} else if (rc == SQLITE_DONE) {
+		*ret_id = 0;
+		memset(ret_hash, 0, AUDIT_HASH_BYTES);
+	} else {
+		r = -1;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int audit_anchor_check(struct db *db, int64_t id, const uint8_t hash[AUDIT_HASH_BYTES])
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_AUDIT_HASH_AT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), r;
+	if (rc == SQLITE_ROW)
+		r = sqlite3_column_bytes(st, 0) == AUDIT_HASH_BYTES &&
+		    sodium_memcmp(sqlite3_column_blob(st, 0), hash, AUDIT_HASH_BYTES) == 0 ? 0 : 1;
+	else
+		r = rc == SQLITE_DONE ? 1 : -1;
+	sqlite3_reset(st);
+	return r;
+}
+
 json_t *audit_page(struct db *db, int64_t before, int limit)
 {
 	sqlite3_stmt *st = db_stmt(db, STMT_AUDIT_PAGE);

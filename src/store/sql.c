@@ -104,4 +104,6 @@ const char *const db_sql[STMT__COUNT] = {
 		" WHERE status = 'pending' AND card_number = ? ORDER BY id LIMIT 1",
 	[STMT_REPRINT_MARK_LOST] =
 		"UPDATE reprint_requests SET report_lost = 1 WHERE id = ?",
+	[STMT_AUDIT_HASH_AT] =
+		"SELECT hash FROM audit_log WHERE id = ?",
 };

@@ -431,11 +431,40 @@ def behind_a_trusted_proxy(_):
         shutil.rmtree(p.data, ignore_errors=True)
 
 
+def cut_audit_tail_detected_by_anchor(data):
+    """The chain proves order and content, not length: cutting entries off
+    its end leaves it intact. An anchor written down earlier catches it."""
+    def run(*args):
+        return subprocess.run([harness.BINARY, "check", "--data", data, *args],
+                              capture_output=True, text=True)
+    r = run()
+    m = re.search(r"^audit anchor: (\d+):([0-9a-f]{64})$", r.stdout, re.M)
+    check(r.returncode == 0 and m, f"check prints an anchor: {r.stdout} {r.stderr}")
+    anchor = f"{m.group(1)}:{m.group(2)}"
+    r = run("--audit-anchor", anchor)
+    check(r.returncode == 0 and "anchor still there" in r.stdout, f"anchor holds: {r.stdout} {r.stderr}")
+    r = run("--audit-anchor", f"{m.group(1)}:{'0' * 64}")
+    check(r.returncode == 1 and "not the one anchored" in r.stderr, f"a wrong anchor: {r.stderr}")
+    r = run("--audit-anchor", "twelve")
+    check(r.returncode == 2, "a malformed anchor is a usage error")
+    db = sqlite3.connect(os.path.join(data, "civicard.db"))
+    db.execute("DROP TRIGGER audit_log_no_delete")
+    db.execute("DELETE FROM audit_log WHERE id >= ?", (int(m.group(1)) - 1,))
+    db.commit()
+    db.close()
+    r = run()
+    check(r.returncode == 0, f"without the anchor the cut chain looks intact: {r.stderr}")
+    r = run("--audit-anchor", anchor)
+    check(r.returncode == 1 and f"entry {m.group(1)} is not the one anchored" in r.stderr,
+          f"the cut is caught: {r.returncode} {r.stderr}")
+
+
 def stop_then_check(s):
     code = s.stop()
     check(code == 0, f"exit status {code}:\n{''.join(s.stderr)[-3000:]}")
     r = s.cli("check")
     check(r.returncode == 0, f"check after stop: {r.stdout} {r.stderr}")
+    cut_audit_tail_detected_by_anchor(s.data)
     tampered_audit_log_detected(s.data)
 
 
