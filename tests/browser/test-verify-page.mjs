@@ -18,112 +18,22 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CIVICARD = path.resolve(process.env.CIVICARD || 'build/civicard');
-const MAKE_PHOTO = path.resolve(process.env.MAKE_PHOTO || 'build/tests/make-photo');
-const CHROMIUM = process.env.CIVICARD_CHROMIUM || '/usr/bin/chromium';
-const MODULES = path.resolve(process.env.NODE_MODULES_DIR || path.join(here, 'node_modules'));
-const { chromium } = createRequire(path.join(path.dirname(MODULES), 'index.js'))('playwright-core');
+import { ARTIFACTS, Server, issueByApi, launch, shot } from './lib.mjs';
 
-const ARTIFACTS = process.env.CIVICARD_ARTIFACTS ||
-	fs.mkdtempSync(path.join(os.tmpdir(), 'civicard-browser-'));
-fs.mkdirSync(ARTIFACTS, { recursive: true });
 console.log(`screenshots: ${ARTIFACTS}`);
 
 const PHONE = { width: 390, height: 844 };
 const CLERK = ['clerk-browser', 'clerk browser password'];   // invented
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-// ---- the server ----
-
-class Server {
-	constructor() {
-		this.data = fs.mkdtempSync(path.join(os.tmpdir(), 'civicard-browser-data-'));
-		this.stderr = [];
-	}
-
-	async start() {
-		this.proc = spawn(CIVICARD, ['serve', '--data', this.data, '--listen', '127.0.0.1:0'],
-			{ stdio: ['ignore', 'pipe', 'pipe'] });
-		this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
-		readline.createInterface({ input: this.proc.stderr }).on('line', (l) => this.stderr.push(l));
-		const lines = readline.createInterface({ input: this.proc.stdout });
-		this.port = await new Promise((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error('the server did not start:\n' +
-				this.stderr.join('\n'))), 30000);
-			lines.on('line', (line) => {
-				const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-				if (m) {
-					clearTimeout(timer);
-					resolve(Number(m[1]));
-				}
-			});
-			this.proc.on('exit', () => reject(new Error('the server exited:\n' + this.stderr.join('\n'))));
-		});
-		this.origin = `http://127.0.0.1:${this.port}`;
-	}
-
-	async stop() {
-		if (this.proc.exitCode === null && this.proc.signalCode === null)
-			this.proc.kill('SIGTERM');
-		return this.exited;
-	}
-
-	cli(...args) {
-		return spawnSync(CIVICARD, [...args, '--data', this.data], { input: CLERK[1] + '\n', encoding: 'utf8' });
-	}
-
-	async api(method, p, { body, token, headers } = {}) {
-		const h = { ...(headers || {}) };
-		if (token)
-			h.Authorization = `Bearer ${token}`;
-		if (body && !(body instanceof FormData)) {
-			h['Content-Type'] = 'application/json';
-			body = JSON.stringify(body);
-		}
-		const r = await fetch(this.origin + p, { method, body, headers: h });
-		const text = await r.text();
-		let json = null;
-		try {
-			json = JSON.parse(text);
-		} catch {
-			json = null;
-		}
-		return { status: r.status, headers: r.headers, json, text };
-	}
-}
+// ---- the server (lib.mjs) ----
 
 const server = new Server();
 let token = null;
 let browser = null;
 const cards = {};
 const consoleProblems = [];
-
-function photo(name) {
-	const out = path.join(server.data, name);
-	const r = spawnSync(MAKE_PHOTO, [out, '600', '750']);
-	assert.equal(r.status, 0, `make-photo: ${r.stderr}`);
-	return fs.readFileSync(out);
-}
-
-async function issue(given, family, dob) {
-	const form = new FormData();
-	form.append('given_names', given);
-	form.append('family_name', family);
-	form.append('date_of_birth', dob);
-	form.append('photo', new Blob([photo(`${family}.jpg`)], { type: 'image/jpeg' }), 'face.jpg');
-	const r = await server.api('POST', '/api/v1/cards', { body: form, token });
-	assert.equal(r.status, 201, `issue ${family}: ${r.status} ${r.text}`);
-	return r.json;
-}
 
 function tokenOf(card) {
 	return card.qr_text.slice(card.qr_text.lastIndexOf('#') + 1);
@@ -221,10 +131,6 @@ async function shown(page) {
 	}));
 }
 
-async function shot(page, name) {
-	await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
 function fullName(card) {
 	return `${card.given_names} ${card.family_name}`;
 }
@@ -233,30 +139,22 @@ function fullName(card) {
 
 before(async () => {
 	await server.start();
-	const r = server.cli('user', 'add', CLERK[0], '--role', 'clerk');
-	assert.equal(r.status, 0, `user add: ${r.stderr}`);
-	const login = await server.api('POST', '/api/v1/login', { body: { username: CLERK[0], password: CLERK[1] } });
-	assert.equal(login.status, 200, `login: ${login.text}`);
-	token = login.json.token;
-	cards.valid = await issue('Thị Ánh', 'Nguyễn', '1990-02-14');
-	cards.revoked = await issue('Amaru Inti', 'Quispe Mamani', '1985-07-30');
-	cards.second = await issue('Zoë', 'Ōkubo-Lindqvist', '2001-12-31');
+	server.addUser(CLERK[0], CLERK[1], 'clerk');
+	token = await server.token(CLERK[0], CLERK[1]);
+	cards.valid = await issueByApi(server, token, 'Thị Ánh', 'Nguyễn', '1990-02-14');
+	cards.revoked = await issueByApi(server, token, 'Amaru Inti', 'Quispe Mamani', '1985-07-30');
+	cards.second = await issueByApi(server, token, 'Zoë', 'Ōkubo-Lindqvist', '2001-12-31');
 	const rv = await server.api('POST', `/api/v1/cards/${cards.revoked.card_number}/revoke`,
 		{ body: { reason: 'lost' }, token });
 	assert.equal(rv.status, 200, `revoke: ${rv.text}`);
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-	});
+	browser = await launch();
 });
 
 after(async () => {
 	if (browser)
 		await browser.close();
-	await server.stop();
-	fs.rmSync(server.data, { recursive: true, force: true });
+	// The last test stops the server and checks its exit itself.
+	await server.stop({ check: false });
 });
 
 // ---- the tests ----
@@ -619,7 +517,7 @@ test('offline: after one load, another card verifies from the service worker cac
 	// Cut the network, and stop the server too, so nothing can answer but
 	// the worker's cache.
 	await context.setOffline(true);
-	const exit = await server.stop();
+	const exit = await server.stop({ check: false });
 	assert.equal(exit.code, 0, 'the server stops cleanly: ' + server.stderr.slice(-20).join('\n'));
 
 	const second = await newPage(context);

@@ -36,7 +36,7 @@ class Server:
             m = re.search(r"one-time password: (\S+)", line)
             if m:
                 self.admin_password = m.group(1)
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"listening on https?://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
                 break

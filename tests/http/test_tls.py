@@ -11,12 +11,10 @@ Needs openssl and curl (scripts/install-deps --test)."""
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import harness
@@ -25,40 +23,12 @@ from harness import check
 OLD = "DEFAULT@SECLEVEL=0"      # lets OpenSSL 3 offer TLS 1.0/1.1 at all
 
 
-class TlsServer:
-    """`civicard serve` on https://127.0.0.1:PORT with its own data folder."""
-
-    def __init__(self, cert, key):
-        self.data = tempfile.mkdtemp(prefix="civicard-tls-")
-        self.stderr = []
-        self.proc = subprocess.Popen(
-            [harness.BINARY, "serve", "--data", self.data, "--listen", "127.0.0.1:0",
-             "--tls-cert", cert, "--tls-key", key],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr),
-                         daemon=True).start()
-        self.port = None
-        for line in self.proc.stdout:
-            m = re.search(r"listening on https://127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if not self.port:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError("TLS server did not start:\n" + "".join(self.stderr))
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=60)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.data, ignore_errors=True)
+def close(server):
+    """Kill the server if it still runs; remove its data folder."""
+    if server.proc.poll() is None:
+        server.proc.kill()
+        server.proc.wait()
+    shutil.rmtree(server.data, ignore_errors=True)
 
 
 def make_cert(folder, name):
@@ -199,7 +169,8 @@ if __name__ == "__main__":
     try:
         cert, key = make_cert(folder, "server")
         _, other_key = make_cert(folder, "other")
-        tls = TlsServer(cert, key)
+        # harness.Server on https://127.0.0.1:PORT, its own data folder.
+        tls = harness.Server(args=["--tls-cert", cert, "--tls-key", key])
         status = harness.run_tests(harness.BINARY, [
             ("tls13_and_tls12_work", lambda _: modern_versions(tls, cert)),
             ("tls11_and_tls10_refused", lambda _: old_versions_refused(tls, cert, key)),
@@ -210,6 +181,6 @@ if __name__ == "__main__":
         ])
     finally:
         if tls:
-            tls.close()
+            close(tls)
         shutil.rmtree(folder, ignore_errors=True)
     sys.exit(status)
