@@ -46,7 +46,12 @@ int db_open(const char *path, struct db **ret)
 		     "PRAGMA synchronous = FULL;"
 		     "PRAGMA foreign_keys = ON;"
 		     "PRAGMA secure_delete = ON;"
-		     "PRAGMA trusted_schema = OFF;") < 0)
+		     "PRAGMA trusted_schema = OFF;"
+		     /* Statement journals and sort files in memory: the server
+		      * may not write outside its data folder (sandbox.c), and
+		      * a purge of many cards outgrows the 64 KiB in-memory
+		      * spill limit. */
+		     "PRAGMA temp_store = MEMORY;") < 0)
 		goto fail;
 	*ret = db;
 	return 0;
