@@ -13,6 +13,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <sodium.h>
@@ -146,6 +147,7 @@ static int enter_sandbox(const char *data_dir)
 	struct sandbox_report r;
 	char err[256];
 	tzset();
+	json_object_seed(0);   /* jansson's hash seed, from /dev/urandom while it can */
 	if (sandbox_enter(data_dir, &r, err, sizeof err) < 0) {
 		log_error("sandbox: %s", err);
 		return -1;
@@ -728,6 +730,10 @@ static int cmd_check(struct config *cfg, int argc, char **argv)
 	if (cfg->tls_cert && (access(cfg->tls_cert, R_OK) < 0 || access(cfg->tls_key, R_OK) < 0))
 		return fail("tls_cert or tls_key \"%s\" cannot be read", access(cfg->tls_cert, R_OK) < 0
 			    ? cfg->tls_cert : cfg->tls_key);
+	/* As serve refuses it (server.c, read_file). */
+	if (cfg->tls_key && stat(cfg->tls_key, &st) == 0 && (st.st_mode & S_IRWXO))
+		return fail("the TLS key \"%s\" is open to other users: chmod o-rwx it",
+			    cfg->tls_key);
 	if (stat(cfg->data_dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return fail("the data folder \"%s\" does not exist", cfg->data_dir);
 	if (st.st_mode & 077)

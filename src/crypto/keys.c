@@ -143,12 +143,19 @@ static int new_signing_key(struct keystore *ks, struct db *db, const char *dir, 
 	snprintf(name, sizeof name, "signing-%03d.key", kid);
 	int r = write_key(dir, name, sk, sizeof sk, err, errlen);
 	if (r == -EEXIST) {
-		/* Callers hold the write lock and no row names this kid: the file
-		 * was left by a process killed between writing it and committing
-		 * its row, and nothing was ever signed with it. */
-		char path[PATH_MAX];
-		if (join(path, dir, name) == 0 && unlink(path) == 0)
+		/* Callers hold the write lock and no row names this kid: most
+		 * likely a process was killed between writing the file and
+		 * committing its row. But a restore from an older backup also
+		 * leaves such a file, one that did sign cards: put it aside,
+		 * never delete it. */
+		char path[PATH_MAX], aside[PATH_MAX + 32];
+		if (join(path, dir, name) == 0 &&
+		    (size_t)snprintf(aside, sizeof aside, "%s.orphan-%lld", path,
+				     (long long)time(NULL)) < sizeof aside &&
+		    rename(path, aside) == 0) {
+			log_warn("signing key file %s had no record; kept as %s", name, aside);
 			r = write_key(dir, name, sk, sizeof sk, err, errlen);
+		}
 		if (r == -EEXIST)
 			snprintf(err, errlen, "%s/%s is in the way of a new key", dir, name);
 	}

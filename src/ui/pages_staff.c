@@ -510,6 +510,15 @@ static void user_switch(struct request *req, int disabled)
 		resp_error_page(req, 500);
 		return;
 	}
+	/* Under the write lock, the caller again: two admins disabling each
+	 * other at the same moment must not leave no admin at all. */
+	struct user me;
+	int found = user_find_id(db, req->session.user_id, &me);
+	if (found < 0 || me.disabled) {
+		db_rollback(db);
+		resp_error_page(req, found == -EIO ? 500 : 403);
+		return;
+	}
 	if (user_set_disabled(db, u.id, disabled) < 0 ||
 	    (disabled && session_delete_user(db, u.id) < 0) ||
 	    audit_append(db, req->session.username, disabled ? "user.disable" : "user.enable",

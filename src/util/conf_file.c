@@ -74,6 +74,15 @@ static char *read_line(char *str, int num, void *stream)
 	if (*p && *p != '#' && *p != ';' && *p != '[' && !strpbrk(p, "=:")) {
 		problem(r, r->line, "not a \"key = value\" line");
 		snprintf(str, (size_t)num, "#\n");
+		return str;
+	}
+	/* inih ends a value at " ;" (an inline comment): "Saint-Jean ; Québec"
+	 * would silently print as "Saint-Jean" on every card. */
+	const char *eq = *p && *p != '#' && *p != ';' ? strpbrk(p, "=:") : NULL;
+	if (eq && (strstr(eq, " ;") || strstr(eq, "\t;"))) {
+		problem(r, r->line, "a space before \";\" would cut the value there (\";\" starts a "
+			"comment): remove the space");
+		snprintf(str, (size_t)num, "#\n");
 	}
 	return str;
 }

@@ -279,7 +279,15 @@ static int timezone_ok(const char *v)
 	if (!*v || v[0] == '/' || strstr(v, "..") ||
 	    (size_t)snprintf(zone, sizeof zone, "/usr/share/zoneinfo/%s", v) >= sizeof zone)
 		return 0;
-	return access(zone, R_OK) == 0;
+	/* A zone file, not a folder ("America") or a table ("zone.tab"),
+	 * which glibc would take as UTC without a word. */
+	FILE *f = fopen(zone, "rb");
+	char magic[4] = { 0 };
+	int ok = f && fread(magic, 1, sizeof magic, f) == sizeof magic &&
+		 memcmp(magic, "TZif", 4) == 0;
+	if (f)
+		fclose(f);
+	return ok;
 }
 
 /* ---- the keys ---- */

@@ -356,6 +356,32 @@ def check_command(s):
 
 
 @test
+def timezone_must_be_a_zone(s):
+    """A folder or a table under /usr/share/zoneinfo would silently mean
+    UTC, and dates on cards a day off around midnight."""
+    for bad in ("America", "zone.tab", "../../etc/passwd", "Nowhere/Atall"):
+        r = subprocess.run([harness.BINARY, "serve", "--timezone", bad, "--data", s.data + "-tz"],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2 and "--timezone" in r.stderr, f"{bad}: {r.returncode} {r.stderr}")
+    check(not os.path.exists(s.data + "-tz"), "nothing was created")
+    conf = s.data + "-tz.conf"
+    try:
+        for zone, ok in (("America/Montreal", True), ("America", False)):
+            with open(conf, "w") as f:
+                f.write(f"timezone = {zone}\n")
+            r = subprocess.run([harness.BINARY, "config", "--config", conf],
+                               capture_output=True, text=True, timeout=30)
+            if ok:
+                check(r.returncode == 0 and re.search(rf"^timezone = {zone}$", r.stdout, re.M),
+                      f"{zone} accepted: {r.returncode} {r.stderr}")
+            else:
+                check(r.returncode != 0 and ":1: timezone:" in r.stderr,
+                      f"{zone} refused with the line: {r.returncode} {r.stderr}")
+    finally:
+        os.unlink(conf)
+
+
+@test
 def server_is_sandboxed(s):
     """Once serving, the process may not gain privileges, its system calls
     are filtered, and (with Landlock) it says its files are confined."""

@@ -149,6 +149,15 @@ def bad_files_stop_serve(folder, cert, key, other_key):
             check("listening on" not in r.stdout, f"{name}: it served")
             for w in words:
                 check(w in r.stderr, f"{name}: {w!r} not in the message:\n{r.stderr[-1500:]}")
+        # `check` says so before a restart does.
+        conf = os.path.join(folder, "open.conf")
+        with open(conf, "w") as f:
+            f.write(f"tls_cert = {cert}\ntls_key = {open_key}\n")
+        os.chmod(conf, 0o600)
+        r = subprocess.run([harness.BINARY, "check", "--config", conf, "--data", data],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 1 and f"TLS key \"{open_key}\" is open to other users" in r.stderr,
+              f"check with an open key: {r.returncode} {r.stdout} {r.stderr}")
     finally:
         shutil.rmtree(data, ignore_errors=True)
 

@@ -231,6 +231,11 @@ def serve_a_city(i):
     line = CONF.split("\n").index("retention_days = 30") + 1
     check(r.returncode == 1 and f"bad.conf:{line}: retention_days: must be a number of days"
           in r.stderr, f"a wrong value: {r.stderr}")
+    # " ;" would end the value there for inih: refused, not cut short.
+    write_conf(bad, CONF.format(data=data) + "city_name.fr = Ville de Saint-Jean ; Québec\n")
+    r = i.run("--config", bad, "check")
+    check(r.returncode == 1 and f"bad.conf:{n}: a space before \";\"" in r.stderr,
+          f"a semicolon after a space: {r.stderr}")
 
     # Staff first: with an admin made by hand, no one-time password is printed.
     for (name, pw), role in ((ADMIN, "admin"), (CLERK, "clerk")):
