@@ -25,6 +25,7 @@
 #include "pages.h"
 #include "template.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,56 @@ void ui_verify_page(struct request *req)
 	resp_header(req, "Vary", "Accept-Language, Cookie");
 }
 
+/* The worker's version: a hash of the page (rendered in the default
+ * language, which has every text of every language in it) and of every
+ * file the worker caches, itself included. Nothing in it changes while
+ * the server runs, so it is made once, by the first request that asks. */
+static int sw_version(struct request *req, const struct static_file *sw, char out[17])
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char version[17];
+	int r = 0;
+	pthread_mutex_lock(&lock);
+	if (!version[0]) {
+		struct buf page = BUF_INIT;
+		char err[256];
+		/* As anyone would get it: default language, nobody signed in. */
+		const char *lang = req->lang;
+		const char *set_lang = req->set_lang;
+		int authenticated = req->authenticated;
+		req->lang = tpl_default_lang(req->app->tpl);
+		req->set_lang = NULL;
+		req->authenticated = 0;
+		json_t *ctx = verify_context(req);
+		r = ctx ? tpl_render(req->app->tpl, "verify", req->lang, ctx, &page, err, sizeof err) : -1;
+		json_decref(ctx);
+		req->lang = lang;
+		req->set_lang = set_lang;
+		req->authenticated = authenticated;
+		if (r < 0) {
+			log_error("template verify: %s", ctx ? err : "no context");
+		} else {
+			crypto_generichash_state st;
+			uint8_t h[8];
+			crypto_generichash_init(&st, NULL, 0, sizeof h);
+			crypto_generichash_update(&st, (const uint8_t *)page.data, page.len);
+			crypto_generichash_update(&st, (const uint8_t *)sw->etag, strlen(sw->etag));
+			for (const char *const *f = cached_files; *f; f++) {
+				const struct static_file *sf = static_find(req->app, *f);
+				if (sf)
+					crypto_generichash_update(&st, (const uint8_t *)sf->etag,
+								  strlen(sf->etag));
+			}
+			crypto_generichash_final(&st, h, sizeof h);
+			sodium_bin2hex(version, sizeof version, h, sizeof h);
+		}
+		buf_free(&page);
+	}
+	memcpy(out, version, sizeof version);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 void ui_verify_sw(struct request *req)
 {
 	const struct static_file *sw = static_find(req->app, "sw.js");
@@ -109,37 +160,11 @@ void ui_verify_sw(struct request *req)
 		resp_error(req, 404, "not_found", "no such file");
 		return;
 	}
-	/* The version: a hash of the page (rendered in the default language,
-	 * which has every text of every language in it) and of every file the
-	 * worker caches, itself included. */
-	struct buf page = BUF_INIT;
-	char err[256];
-	json_t *ctx;
-	req->lang = tpl_default_lang(req->app->tpl);
-	req->set_lang = NULL;
-	ctx = verify_context(req);
-	int r = ctx ? tpl_render(req->app->tpl, "verify", req->lang, ctx, &page, err, sizeof err) : -1;
-	json_decref(ctx);
-	if (r < 0) {
-		log_error("template verify: %s", ctx ? err : "no context");
-		buf_free(&page);
+	char version[17], etag[20];
+	if (sw_version(req, sw, version) < 0) {
 		resp_error(req, 500, "internal_error", "the service worker could not be made");
 		return;
 	}
-	crypto_generichash_state st;
-	uint8_t h[8];
-	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const uint8_t *)page.data, page.len);
-	buf_free(&page);
-	crypto_generichash_update(&st, (const uint8_t *)sw->etag, strlen(sw->etag));
-	for (const char *const *f = cached_files; *f; f++) {
-		const struct static_file *sf = static_find(req->app, *f);
-		if (sf)
-			crypto_generichash_update(&st, (const uint8_t *)sf->etag, strlen(sf->etag));
-	}
-	crypto_generichash_final(&st, h, sizeof h);
-	char version[2 * sizeof h + 1], etag[2 * sizeof h + 3];
-	sodium_bin2hex(version, sizeof version, h, sizeof h);
 	snprintf(etag, sizeof etag, "\"%s\"", version);
 
 	const char *inm = req_header(req, "If-None-Match");

@@ -215,6 +215,23 @@ def keys_and_rotation(s):
     check(got["qr_text"] == old["qr_text"], "an old card's QR does not change")
 
 
+@test
+def service_worker_version_is_one_for_everyone(s):
+    """Counters' phones keep the verification page offline; the worker's
+    version must not change with who asks or in which language, or every
+    phone would download it all again."""
+    tags = set()
+    for headers in ({}, {"Accept-Language": "es-MX,es;q=0.9"}, {"Accept-Language": "fr"},
+                    {"Authorization": "Bearer " + token(s)}):
+        status, h, body = s.request("GET", "/sw.js", headers=headers)
+        check(status == 200 and h["ETag"] and h["ETag"].strip('"') in body.decode(),
+              f"/sw.js: {status} {h}")
+        tags.add(h["ETag"])
+    check(len(tags) == 1, f"one version: {tags}")
+    status, _, _ = s.request("GET", "/sw.js", headers={"If-None-Match": tags.pop()})
+    check(status == 304, f"asked again with its ETag: {status}")
+
+
 if __name__ == "__main__":
     cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
     try:
