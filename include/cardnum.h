@@ -20,6 +20,10 @@ extern const char cardnum_alphabet[32];   /* 31 characters + NUL */
 
 /* A fresh random number, NUL-terminated. */
 void cardnum_new(char out[CARDNUM_LEN + 1]);
+/* What a person typed, as exactly n characters of the alphabet: spaces
+ * and dashes dropped, upper-cased, O read as 0. 0 with the result (and a
+ * NUL) in out, or -1. Card numbers and reprint codes both use it. */
+int cardnum_read(const char *in, char *out, size_t n);
 /* Normalise what a person typed: drop spaces and dashes, upper-case, read
  * O as 0. 0 with the canonical form in out when it is a well-formed number
  * whose check character matches; -1 otherwise. */

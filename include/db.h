@@ -79,6 +79,11 @@ int db_latest_version(void);
  * its bindings cleared. NULL on failure (logged). Owned by the db. */
 sqlite3_stmt *db_stmt(struct db *db, enum stmt which);
 
+/* Run a statement that returns no row (INSERT, UPDATE, DELETE) once and
+ * reset it for the next use. 0, or -EIO with SQLite's reason logged,
+ * `what` naming the step. */
+int db_step_done(sqlite3_stmt *st, const char *what);
+
 /* Transactions: BEGIN IMMEDIATE for anything that writes. 0 or -1. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);

@@ -105,6 +105,8 @@ void resp_page(struct request *req, int status, const char *name, json_t *ctx);
 void resp_error_page(struct request *req, int status);
 void resp_redirect(struct request *req, const char *location);
 void resp_text(struct request *req, int status, const char *content_type, char *body, size_t len);
+/* The buffer's contents as the body (taken; 500 if it ran out of memory). */
+void resp_buf(struct request *req, int status, const char *content_type, struct buf *b);
 void resp_header(struct request *req, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

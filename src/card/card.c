@@ -572,11 +572,9 @@ int card_revoke(struct db *db, const char *number, const char *reason, const cha
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_text(st, 3, number, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, version);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
 	char detail[48];
 	snprintf(detail, sizeof detail, "version %d: %s", version, reason);
-	if (rc != SQLITE_DONE || audit_append(db, actor, "card.revoke", number, detail) < 0 ||
+	if (db_step_done(st, "revoke") < 0 || audit_append(db, actor, "card.revoke", number, detail) < 0 ||
 	    db_finish(db, own) < 0) {
 		r = -EIO;
 		goto rollback;
@@ -662,9 +660,7 @@ int card_new_version(struct db *db, const struct keystore *ks, const char *numbe
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_text(st, 3, number, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, c.version);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (db_step_done(st, "revoke earlier versions") < 0)
 		goto rollback;
 
 	int k = 1;
@@ -714,9 +710,7 @@ int card_purge(struct db *db, int everything, int retention_days, const char *ac
 		sqlite3_bind_text(st, 2, limit, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, now - (int64_t)retention_days * 86400);
 	}
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (db_step_done(st, "purge") < 0)
 		goto fail;
 	int64_t n = sqlite3_changes64(db_handle(db));
 	char detail[64];

@@ -39,9 +39,9 @@ void cardnum_new(char out[CARDNUM_LEN + 1])
 	finish(v, out);
 }
 
-int cardnum_parse(const char *in, char out[CARDNUM_LEN + 1])
+int cardnum_read(const char *in, char *out, size_t n)
 {
-	int v[CARDNUM_LEN], n = 0;
+	size_t k = 0;
 	for (const char *p = in; *p; p++) {
 		char c = *p;
 		if (c == '-' || c == ' ')
@@ -50,12 +50,25 @@ int cardnum_parse(const char *in, char out[CARDNUM_LEN + 1])
 			c = (char)(c - 'a' + 'A');
 		if (c == 'O')
 			c = '0';
-		int x = value_of(c);
-		if (x < 0 || n == CARDNUM_LEN)
+		if (k == n || value_of(c) < 0)
 			return -1;
-		v[n++] = x;
+		out[k++] = c;
 	}
-	if (n != CARDNUM_LEN || check_value(v) != v[CARDNUM_DATA])
+	if (k != n)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+int cardnum_parse(const char *in, char out[CARDNUM_LEN + 1])
+{
+	char typed[CARDNUM_LEN + 1];
+	int v[CARDNUM_LEN];
+	if (cardnum_read(in, typed, CARDNUM_LEN) < 0)
+		return -1;
+	for (int i = 0; i < CARDNUM_LEN; i++)
+		v[i] = value_of(typed[i]);
+	if (check_value(v) != v[CARDNUM_DATA])
 		return -1;
 	finish(v, out);
 	return 0;

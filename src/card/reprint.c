@@ -11,23 +11,7 @@
 
 int reprint_code_parse(const char *in, char out[13])
 {
-	size_t n = 0;
-	for (const char *p = in; *p; p++) {
-		char c = *p;
-		if (c == '-' || c == ' ')
-			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		if (c == 'O')
-			c = '0';
-		if (n == 12 || !strchr(cardnum_alphabet, c) || c == '\0')
-			return -1;
-		out[n++] = c;
-	}
-	if (n != 12)
-		return -1;
-	out[12] = '\0';
-	return 0;
+	return cardnum_read(in, out, 12);
 }
 
 int reprint_check(struct db *db, const struct keystore *ks, const char *number, const char *dob,
@@ -81,13 +65,6 @@ static int pending_for_card(struct db *db, const char *number, int64_t *id, int 
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int step_done(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* A resident who asks twice (a double click, or asking again the next
  * day) gets the request already waiting, so a clerk approves one reprint,
  * not two; a lost report added later marks it. */
@@ -106,7 +83,7 @@ int reprint_request_add(struct db *db, const char *number, int report_lost, int6
 		if (!st)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
-		if (step_done(st) < 0)
+		if (db_step_done(st, "reprint request: mark lost") < 0)
 			goto fail;
 	} else if (!again) {
 		st = db_stmt(db, STMT_REPRINT_INSERT);
@@ -115,7 +92,7 @@ int reprint_request_add(struct db *db, const char *number, int report_lost, int6
 		sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, report_lost ? 1 : 0);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-		if (step_done(st) < 0)
+		if (db_step_done(st, "reprint request: insert") < 0)
 			goto fail;
 		id = sqlite3_last_insert_rowid(db_handle(db));
 	}
@@ -210,11 +187,9 @@ int reprint_request_decide(struct db *db, int64_t id, int approve, const char *a
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
 	char detail[32];
 	snprintf(detail, sizeof detail, "request %lld", (long long)id);
-	if (rc != SQLITE_DONE ||
+	if (db_step_done(st, "decide reprint request") < 0 ||
 	    audit_append(db, actor, approve ? "reprint.approve" : "reprint.reject", r.card_number,
 			 detail) < 0)
 		goto fail;

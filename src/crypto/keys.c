@@ -168,9 +168,7 @@ static int new_signing_key(struct keystore *ks, struct db *db, const char *dir, 
 	sqlite3_bind_int(st, 1, kid);
 	sqlite3_bind_blob(st, 2, pk, sizeof pk, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (db_step_done(st, "record signing key") < 0) {
 		snprintf(err, errlen, "cannot record signing key %d", kid);
 		return -1;
 	}
@@ -366,9 +364,7 @@ int keystore_rotate(const char *data_dir, struct db *db, uint8_t *ret_kid, char 
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int(st, 2, kid);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || db_commit(db) < 0)
+	if (db_step_done(st, "retire signing keys") < 0 || db_commit(db) < 0)
 		goto fail;
 	*ret_kid = kid;
 	return 0;

@@ -267,9 +267,9 @@ void card_send_pdf(struct request *req, const struct card *c, const char *format
 		resp_error(req, 500, "internal_error", "the card PDF could not be drawn");
 		return;
 	}
-	size_t len;
-	char *pdf = buf_steal(&out, &len);
-	resp_text(req, 200, "application/pdf", pdf, len);
+	resp_buf(req, 200, "application/pdf", &out);
+	if (req->resp.status != 200)
+		return;
 	resp_header(req, "Content-Disposition", "inline; filename=\"card-%s-v%d%s.pdf\"", c->number,
 		    c->version, fmt == CARD_FORMAT_CR80 ? "" : "-sheet");
 	audit_card(req, "card.pdf", c->number, format && format[0] ? format : "cr80");

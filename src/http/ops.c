@@ -34,9 +34,7 @@ void op_metrics(struct request *req)
 		resp_error(req, 500, "internal_error", "out of memory");
 		return;
 	}
-	size_t len;
-	char *body = buf_steal(&out, &len);
-	resp_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", body, len);
+	resp_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 
 void op_static(struct request *req)

@@ -27,6 +27,18 @@ void resp_text(struct request *req, int status, const char *content_type, char *
 	set_body(req, status, content_type, body, len);
 }
 
+void resp_buf(struct request *req, int status, const char *content_type, struct buf *b)
+{
+	size_t len;
+	char *body = buf_steal(b, &len);
+	if (!body) {
+		buf_free(b);
+		resp_error(req, 500, "internal_error", "out of memory");
+		return;
+	}
+	set_body(req, status, content_type, body, len);
+}
+
 void resp_json(struct request *req, int status, json_t *obj)
 {
 	char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;

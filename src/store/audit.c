@@ -84,12 +84,8 @@ int audit_append(struct db *db, const char *actor, const char *action,
 	sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 7, prev, sizeof prev, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 8, hash, sizeof hash, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_error("audit log insert: %s", sqlite3_errstr(rc));
+	if (db_step_done(st, "audit log insert") < 0)
 		goto fail;
-	}
 	if (db_finish(db, own) < 0)
 		return -1;
 	return 0;

@@ -139,6 +139,16 @@ sqlite3_stmt *db_stmt(struct db *db, enum stmt which)
 	return st;
 }
 
+int db_step_done(sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_error("%s: %s", what, sqlite3_errstr(rc));
+	return -EIO;
+}
+
 int db_begin(struct db *db)
 {
 	return exec(db, "BEGIN IMMEDIATE");

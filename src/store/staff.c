@@ -158,12 +158,8 @@ int user_set_disabled(struct db *db, int64_t id, int disabled)
 		return -EIO;
 	sqlite3_bind_int(st, 1, disabled ? 1 : 0);
 	sqlite3_bind_int64(st, 2, id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_error("disable user: %s", sqlite3_errstr(rc));
+	if (db_step_done(st, "disable user") < 0)
 		return -EIO;
-	}
 	return sqlite3_changes(db_handle(db)) == 1 ? 0 : -ENOENT;
 }
 
@@ -175,9 +171,7 @@ int user_set_password(struct db *db, int64_t id, const char *password_hash, int 
 	sqlite3_bind_text(st, 1, password_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, must_change ? 1 : 0);
 	sqlite3_bind_int64(st, 3, id);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return db_step_done(st, "set password");
 }
 
 int64_t admin_count(struct db *db)
@@ -205,13 +199,7 @@ int session_insert(struct db *db, const uint8_t hash[SESSION_HASH_BYTES], int64_
 		sqlite3_bind_text(st, 4, csrf, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
 	sqlite3_bind_int64(st, 6, expires_at);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_error("insert session: %s", sqlite3_errstr(rc));
-		return -EIO;
-	}
-	return 0;
+	return db_step_done(st, "insert session");
 }
 
 int session_lookup(struct db *db, const uint8_t hash[SESSION_HASH_BYTES], int64_t now,
@@ -256,9 +244,7 @@ static int run_hash_stmt(struct db *db, enum stmt which, const uint8_t *hash, in
 		sqlite3_bind_blob(st, i, hash, SESSION_HASH_BYTES, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(st, i, arg);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return db_step_done(st, "delete sessions");
 }
 
 int session_delete(struct db *db, const uint8_t hash[SESSION_HASH_BYTES])

@@ -174,14 +174,9 @@ void ui_verify_sw(struct request *req)
 		struct buf out = BUF_INIT;
 		buf_printf(&out, "self.CIVICARD_VERSION = '%s';\n", version);
 		buf_append(&out, sw->data, sw->len);
-		if (out.failed) {
-			buf_free(&out);
-			resp_error(req, 500, "internal_error", "out of memory");
+		resp_buf(req, 200, "text/javascript; charset=utf-8", &out);
+		if (req->resp.status != 200)
 			return;
-		}
-		size_t len;
-		char *body = buf_steal(&out, &len);
-		resp_text(req, 200, "text/javascript; charset=utf-8", body, len);
 	}
 	/* Always asked again (the browser's own update check, too), cheap
 	 * with the ETag. */

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import cardlib
 import harness
@@ -390,10 +389,4 @@ def evidence_types_configurable(_):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]),
-                                 [("evidence_types_configurable", evidence_types_configurable)])
-    finally:
-        shutil.rmtree(WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main([("evidence_types_configurable", evidence_types_configurable)])

@@ -16,7 +16,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -520,14 +519,6 @@ def kill_during_backup_and_restore(_):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]),
-                                 [("kill_while_writing", kill_while_writing),
-                                  ("kill_during_backup_and_restore",
-                                   kill_during_backup_and_restore),
-                                  ("interrupted_key_writes_do_not_block",
-                                   interrupted_key_writes_do_not_block)])
-    finally:
-        shutil.rmtree(cardlib.WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main([("kill_while_writing", kill_while_writing),
+                  ("kill_during_backup_and_restore", kill_during_backup_and_restore),
+                  ("interrupted_key_writes_do_not_block", interrupted_key_writes_do_not_block)])

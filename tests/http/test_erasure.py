@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -168,11 +167,4 @@ def daily_purge_inside_the_sandbox(_):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]), [
-            ("daily_purge_inside_the_sandbox", daily_purge_inside_the_sandbox),
-        ])
-    finally:
-        shutil.rmtree(cardlib.WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main([("daily_purge_inside_the_sandbox", daily_purge_inside_the_sandbox)])

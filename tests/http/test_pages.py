@@ -7,14 +7,11 @@ usage: test_pages.py path/to/civicard path/to/make-photo"""
 
 import os
 import re
-import shutil
 import sqlite3
-import sys
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import cardlib
-import harness
 from cardlib import multipart, photo
 from harness import check, test
 from pagelib import PAGES, Browser, catalogue, check_csp, csrf_of, esc
@@ -667,9 +664,4 @@ def no_name_in_the_log(s):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]))
-    finally:
-        shutil.rmtree(cardlib.WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main()

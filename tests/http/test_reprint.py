@@ -4,12 +4,8 @@ and of the clerks' queue.
 
 usage: test_reprint.py path/to/civicard path/to/make-photo"""
 
-import os
-import shutil
-import sys
 
 import cardlib
-import harness
 from cardlib import issue, token
 from harness import check, test
 
@@ -123,9 +119,4 @@ def attempts_are_rate_limited(s):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]))
-    finally:
-        shutil.rmtree(cardlib.WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main()

@@ -7,14 +7,10 @@ number and the one-time reprint code a resident has on the receipt.
 
 usage: test_reprint_page.py path/to/civicard path/to/make-photo"""
 
-import os
 import re
-import shutil
-import sys
 from html.parser import HTMLParser
 
 import cardlib
-import harness
 import pagelib
 from cardlib import issue, token
 from harness import check, test
@@ -369,9 +365,4 @@ def no_code_in_the_log(s):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]))
-    finally:
-        shutil.rmtree(cardlib.WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main()

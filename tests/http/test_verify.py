@@ -7,16 +7,12 @@ usage: test_verify.py path/to/civicard path/to/make-photo"""
 
 import base64
 import hashlib
-import json
 import os
-import shutil
 import signal
-import sys
 import time
 import zlib
 
 import cardlib
-import harness
 from cardlib import issue, token
 from harness import check, test
 
@@ -233,9 +229,4 @@ def service_worker_version_is_one_for_everyone(s):
 
 
 if __name__ == "__main__":
-    cardlib.MAKE_PHOTO = os.path.abspath(sys.argv[2])
-    try:
-        code = harness.run_tests(os.path.abspath(sys.argv[1]))
-    finally:
-        shutil.rmtree(cardlib.WORK, ignore_errors=True)
-    sys.exit(code)
+    cardlib.main()
